@@ -1,0 +1,10 @@
+namespace Porthole.Protocol.Api;
+
+/// <summary>Body of <c>POST /api/v1/sessions</c>: which device (name or id) and which endpoint (name or id).</summary>
+public sealed record CreateSessionRequest(string Device, string Endpoint);
+
+/// <summary>
+/// An opened session: the agent has already reached the target. The client must open the stream WebSocket
+/// at <see cref="StreamPath"/> with <see cref="ClientKey"/> before <see cref="ExpiresAt"/>.
+/// </summary>
+public sealed record CreateSessionResponse(string SessionId, string StreamPath, string ClientKey, DateTimeOffset ExpiresAt);

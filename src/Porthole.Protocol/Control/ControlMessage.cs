@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+
+namespace Porthole.Protocol.Control;
+
+/// <summary>
+/// A message on the agent control channel: one JSON object per WebSocket text message,
+/// discriminated by its <c>type</c> property.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(HelloMessage), "hello")]
+[JsonDerivedType(typeof(WelcomeMessage), "welcome")]
+[JsonDerivedType(typeof(RejectMessage), "reject")]
+[JsonDerivedType(typeof(AgentStatusMessage), "status")]
+[JsonDerivedType(typeof(OpenSessionMessage), "open")]
+[JsonDerivedType(typeof(OpenFailedMessage), "open-failed")]
+public abstract record ControlMessage;
+
+/// <summary>First message of the agent: the protocol versions it speaks and what it is.</summary>
+public sealed record HelloMessage(int MinVersion, int MaxVersion, string AgentVersion, bool RemoteAccessEnabled, string? Hostname) : ControlMessage;
+
+/// <summary>The server's answer to <see cref="HelloMessage"/> when a common version exists.</summary>
+public sealed record WelcomeMessage(int Version, string DeviceId, string DeviceName) : ControlMessage;
+
+/// <summary>The server refuses the agent (for example <c>incompatible-version</c>) and closes the channel.</summary>
+public sealed record RejectMessage(string Code, string Message) : ControlMessage;
+
+/// <summary>The agent reports a change of its local state.</summary>
+public sealed record AgentStatusMessage(bool RemoteAccessEnabled) : ControlMessage;
+
+/// <summary>
+/// The server asks the agent to dial <see cref="Host"/>:<see cref="Port"/> and to open a data WebSocket
+/// for the session, presenting <see cref="SessionKey"/>.
+/// </summary>
+public sealed record OpenSessionMessage(string SessionId, string SessionKey, string Host, int Port, int ConnectTimeoutMs) : ControlMessage;
+
+/// <summary>The agent could not open the session; <see cref="Reason"/> is machine-readable, <see cref="Message"/> is for people.</summary>
+public sealed record OpenFailedMessage(string SessionId, OpenFailureReason Reason, string Message) : ControlMessage;
+
+/// <summary>Why an agent could not open a session.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OpenFailureReason>))]
+public enum OpenFailureReason
+{
+    /// <summary>The target actively refused the TCP connection.</summary>
+    Refused,
+
+    /// <summary>The target's address could not be reached or resolved.</summary>
+    Unreachable,
+
+    /// <summary>The TCP connect did not finish within the timeout.</summary>
+    Timeout,
+
+    /// <summary>Remote access is disabled on the agent (<c>--disable-remote-access</c>).</summary>
+    Disabled,
+
+    /// <summary>The agent reached the target but could not open the data WebSocket to the server.</summary>
+    ServerUnreachable,
+}

@@ -1,0 +1,192 @@
+using System.Net.WebSockets;
+using Microsoft.EntityFrameworkCore;
+using Porthole.Protocol.Control;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
+using Porthole.Server.Identity;
+using Porthole.Server.Relay;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Server.Agents;
+
+/// <summary>
+/// <c>GET /api/v1/agent/control</c> (WebSocket): the agent's one long-lived control channel. The first exchange
+/// negotiates the protocol version (hello → welcome or reject); afterwards the server sends <c>open</c> and
+/// the agent answers failures with <c>open-failed</c> and reports kill-switch changes with <c>status</c>.
+/// </summary>
+public static class AgentControlEndpoint
+{
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(15);
+
+    public static void MapAgentControl(this IEndpointRouteBuilder agent)
+    {
+        agent.MapGet("/control", RunAsync).RequireAuthorization(Permissions.Agent);
+    }
+
+    private static async Task RunAsync(
+        HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(AgentControlEndpoint));
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            return;
+        }
+
+        var deviceId = context.User.GetDeviceId()!;
+        var deviceName = context.User.GetActor()["device:".Length..];
+        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = ControlProtocol.SubProtocol,
+            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
+            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+        });
+
+        var hello = await ReadHelloAsync(webSocket, context.RequestAborted);
+        if (hello is null)
+        {
+            await RejectAsync(webSocket, "bad-hello", "the first control message must be 'hello'", context.RequestAborted);
+            AgentLog.Refused(logger, deviceName, "no hello");
+            return;
+        }
+
+        var version = ControlProtocol.Negotiate(hello.MinVersion, hello.MaxVersion);
+        if (version is null)
+        {
+            var reason = $"incompatible protocol: the server speaks v{ControlProtocol.MinVersion}-v{ControlProtocol.MaxVersion}, the agent v{hello.MinVersion}-v{hello.MaxVersion}";
+            await RejectAsync(webSocket, "incompatible-version", reason, context.RequestAborted);
+            AgentLog.Refused(logger, deviceName, reason);
+            return;
+        }
+
+        var channel = new AgentControlChannel(webSocket, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow());
+        await channel.SendAsync(new WelcomeMessage(version.Value, deviceId, deviceName), context.RequestAborted);
+        await RecordAsync(scopes, deviceId, channel, "agent.connect", $"agent {hello.AgentVersion}, remote access {(hello.RemoteAccessEnabled ? "enabled" : "disabled")}", context.RequestAborted);
+        presence.Attach(channel);
+        AgentLog.Connected(logger, deviceName, hello.AgentVersion, version.Value, hello.RemoteAccessEnabled ? "enabled" : "disabled");
+
+        string endReason;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, channel.Closed);
+        try
+        {
+            endReason = await ReceiveLoopAsync(webSocket, channel, broker, scopes, logger, deviceName, linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            endReason = channel.CloseReason ?? "connection aborted";
+            await TryCloseAsync(webSocket, channel.CloseReason);
+        }
+        catch (WebSocketException ex)
+        {
+            endReason = ex.Message;
+        }
+        finally
+        {
+            presence.Detach(channel);
+            channel.Dispose();
+        }
+
+        await RecordAsync(scopes, deviceId, null, "agent.disconnect", endReason, CancellationToken.None);
+        AgentLog.Disconnected(logger, deviceName, endReason);
+    }
+
+    private static async Task<string> ReceiveLoopAsync(
+        WebSocket webSocket, AgentControlChannel channel, ISessionBroker broker, IServiceScopeFactory scopes, ILogger logger, string deviceName, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var (message, closed, error) = await ControlChannelReader.ReadAsync(webSocket, cancellationToken);
+            if (closed)
+            {
+                await TryCloseAsync(webSocket, "bye");
+                return "closed by the agent";
+            }
+
+            switch (message)
+            {
+                case OpenFailedMessage failed:
+                    // Only sessions of this device: one agent cannot fail another device's session.
+                    if (broker.Find(failed.SessionId) is { } session && session.Target.DeviceId == channel.DeviceId)
+                    {
+                        session.TryFailOpen(failed.Reason, failed.Message);
+                    }
+
+                    break;
+
+                case AgentStatusMessage status:
+                    channel.RemoteAccessEnabled = status.RemoteAccessEnabled;
+                    await RecordAsync(scopes, channel.DeviceId, channel, "agent.status", $"remote access {(status.RemoteAccessEnabled ? "enabled" : "disabled")}", cancellationToken);
+                    break;
+
+                default:
+                    AgentLog.BadMessage(logger, deviceName, error ?? $"unexpected '{message?.GetType().Name}'");
+                    break;
+            }
+        }
+    }
+
+    private static async Task<HelloMessage?> ReadHelloAsync(WebSocket webSocket, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(HelloTimeout);
+        try
+        {
+            var (message, _, _) = await ControlChannelReader.ReadAsync(webSocket, timeout.Token);
+            return message as HelloMessage;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task RejectAsync(WebSocket webSocket, string code, string message, CancellationToken cancellationToken)
+    {
+        if (webSocket.State != WebSocketState.Open)
+        {
+            return;
+        }
+
+        await webSocket.SendAsync(ControlMessageSerializer.Serialize(new RejectMessage(code, message)), WebSocketMessageType.Text, true, cancellationToken);
+        await TryCloseAsync(webSocket, code, WebSocketCloseStatus.PolicyViolation);
+    }
+
+    private static async Task TryCloseAsync(WebSocket webSocket, string? reason, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await webSocket.CloseAsync(status, Porthole.Tunnel.Relay.DataFrames.ClipReason(reason ?? "closing"), timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            webSocket.Abort();
+        }
+    }
+
+    /// <summary>Keeps the device row (version, kill switch, last seen) and the audit log current.</summary>
+    private static async Task RecordAsync(IServiceScopeFactory scopes, string deviceId, IAgentChannel? channel, string action, string detail, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
+        var time = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, cancellationToken);
+        if (device is null)
+        {
+            return;
+        }
+
+        device.LastSeenAt = time.GetUtcNow();
+        if (channel is not null)
+        {
+            device.AgentVersion = channel.AgentVersion;
+            device.AgentRemoteAccessEnabled = channel.RemoteAccessEnabled;
+        }
+
+        scope.ServiceProvider.GetRequiredService<AuditLog>().Add("device:" + device.Name, action, "device:" + device.Name, detail: detail);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,172 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Porthole.Protocol.Api;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
+using Porthole.Server.Devices;
+using Porthole.Server.Http;
+using Porthole.Server.Identity;
+
+namespace Porthole.Server.Endpoints;
+
+/// <summary><c>/api/v1/devices/{device}/endpoints</c>: the services reachable through a gateway.</summary>
+public static class EndpointsApi
+{
+    public static void MapEndpointsApi(this IEndpointRouteBuilder api)
+    {
+        var endpoints = api.MapGroup("/devices/{device}/endpoints").WithTags("Endpoints");
+        endpoints.MapGet("/", ListAsync).RequireAuthorization(Permissions.RemoteAccessRead);
+        endpoints.MapPost("/", CreateAsync).RequireAuthorization(Permissions.RemoteAccessConfigure);
+        endpoints.MapGet("/{endpoint}", ShowAsync).RequireAuthorization(Permissions.RemoteAccessRead);
+        endpoints.MapPatch("/{endpoint}", UpdateAsync).RequireAuthorization(Permissions.RemoteAccessConfigure);
+        endpoints.MapDelete("/{endpoint}", RemoveAsync).RequireAuthorization(Permissions.RemoteAccessConfigure);
+    }
+
+    private static async Task<Results<Ok<List<EndpointDto>>, ProblemHttpResult>> ListAsync(string device, PortholeDbContext db, CancellationToken cancellationToken)
+    {
+        var found = await db.Devices.AsNoTracking().Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        if (found is null)
+        {
+            return DevicesApi.DeviceNotFound(device);
+        }
+
+        return TypedResults.Ok(found.Endpoints.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => ToDto(e, found)).ToList());
+    }
+
+    private static async Task<Results<Ok<EndpointDto>, ProblemHttpResult>> ShowAsync(string device, string endpoint, PortholeDbContext db, CancellationToken cancellationToken)
+    {
+        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        return found is null ? problem! : TypedResults.Ok(ToDto(found, found.Device!));
+    }
+
+    private static async Task<Results<Created<EndpointDto>, ProblemHttpResult>> CreateAsync(
+        string device, CreateEndpointRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var found = await db.Devices.Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        if (found is null)
+        {
+            return DevicesApi.DeviceNotFound(device);
+        }
+
+        if (Validate(request.Name, request.Host, request.Port, request.Protocol) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (found.Endpoints.Any(e => e.Name == request.Name))
+        {
+            return ApiProblem.Conflict(ProblemCodes.Conflict, $"device '{found.Name}' already has an endpoint named '{request.Name}'");
+        }
+
+        var endpoint = new DeviceEndpoint
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            DeviceId = found.Id,
+            Name = request.Name,
+            Host = request.Host,
+            Port = request.Port,
+            Protocol = request.Protocol,
+            Description = request.Description,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Endpoints.Add(endpoint);
+        audit.Add(context.User.GetActor(), "endpoint.add", $"device:{found.Name}/{endpoint.Name}", detail: Describe(endpoint));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/devices/{found.Id}/endpoints/{endpoint.Id}", ToDto(endpoint, found));
+    }
+
+    private static async Task<Results<Ok<EndpointDto>, ProblemHttpResult>> UpdateAsync(
+        string device, string endpoint, UpdateEndpointRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        if (found is null)
+        {
+            return problem!;
+        }
+
+        var name = request.Name ?? found.Name;
+        var host = request.Host ?? found.Host;
+        var port = request.Port ?? found.Port;
+        var protocol = request.Protocol ?? found.Protocol;
+        if (Validate(name, host, port, protocol) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (name != found.Name && await db.Endpoints.AnyAsync(e => e.DeviceId == found.DeviceId && e.Name == name, cancellationToken))
+        {
+            return ApiProblem.Conflict(ProblemCodes.Conflict, $"device '{found.Device!.Name}' already has an endpoint named '{name}'");
+        }
+
+        var before = Describe(found);
+        (found.Name, found.Host, found.Port, found.Protocol) = (name, host, port, protocol);
+        if (request.Description is not null)
+        {
+            found.Description = request.Description.Length == 0 ? null : request.Description;
+        }
+
+        audit.Add(context.User.GetActor(), "endpoint.update", $"device:{found.Device!.Name}/{found.Name}", detail: $"{before} -> {Describe(found)}");
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToDto(found, found.Device));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(
+        string device, string endpoint, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        if (found is null)
+        {
+            return problem!;
+        }
+
+        db.Endpoints.Remove(found);
+        audit.Add(context.User.GetActor(), "endpoint.remove", $"device:{found.Device!.Name}/{found.Name}", detail: Describe(found));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Finds an endpoint (by id or name) of a device (by id or name), or the problem to return.</summary>
+    internal static async Task<(DeviceEndpoint? Endpoint, ProblemHttpResult? Problem)> FindAsync(PortholeDbContext db, string device, string endpoint, CancellationToken cancellationToken)
+    {
+        var owner = await db.Devices.Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        if (owner is null)
+        {
+            return (null, DevicesApi.DeviceNotFound(device));
+        }
+
+        var found = owner.Endpoints.FirstOrDefault(e => e.Id == endpoint) ?? owner.Endpoints.FirstOrDefault(e => e.Name == endpoint);
+        return found is null
+            ? (null, ApiProblem.NotFound(ProblemCodes.EndpointNotFound, $"device '{owner.Name}' has no endpoint '{endpoint}'"))
+            : (found, null);
+    }
+
+    private static ProblemHttpResult? Validate(string name, string host, int port, string protocol)
+    {
+        if (!Names.IsValid(name))
+        {
+            return ApiProblem.Validation(Names.Rule("an endpoint name"));
+        }
+
+        if (!Names.IsValidHost(host))
+        {
+            return ApiProblem.Validation("host must be a host name or IP address as the gateway sees it, without spaces or a scheme");
+        }
+
+        if (port is < 1 or > 65535)
+        {
+            return ApiProblem.Validation("port must be between 1 and 65535");
+        }
+
+        if (!EndpointProtocols.IsKnown(protocol))
+        {
+            return ApiProblem.Validation("protocol must be one of: " + string.Join(", ", EndpointProtocols.All));
+        }
+
+        return null;
+    }
+
+    private static string Describe(DeviceEndpoint e) => $"{e.Protocol} {e.Host}:{e.Port}";
+
+    private static EndpointDto ToDto(DeviceEndpoint e, Device device) =>
+        new(e.Id, device.Id, device.Name, e.Name, e.Host, e.Port, e.Protocol, e.Description);
+}

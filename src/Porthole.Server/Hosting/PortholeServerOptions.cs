@@ -1,0 +1,59 @@
+namespace Porthole.Server.Hosting;
+
+/// <summary>Server settings, bound from the <c>Porthole</c> configuration section.</summary>
+public sealed class PortholeServerOptions
+{
+    public const string SectionName = "Porthole";
+
+    /// <summary>
+    /// Where the database, TLS certificate and keys live. Default: <c>$PORTHOLE_DATA_DIR</c>, else
+    /// <c>~/.local/share/porthole</c>. Set with <c>--data-dir</c>.
+    /// </summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>Listen address used when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> is given. Default: <c>https://127.0.0.1:8443</c>.</summary>
+    public string DefaultUrl { get; set; } = "https://127.0.0.1:8443";
+
+    /// <summary>How long an enrolment token stays valid. Default: 24 hours.</summary>
+    public TimeSpan EnrolmentTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long the agent may take to dial the target. Default: 10 seconds.</summary>
+    public TimeSpan TargetConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an opened session waits for the client's stream before it is dropped. Default: 30 seconds.</summary>
+    public TimeSpan ClientAttachTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lifetime of API tokens created by <c>porthole login</c>; <c>null</c> means they never expire. Default: 30 days.</summary>
+    public TimeSpan? LoginTokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
+    public string ResolveDataDir()
+    {
+        var dir = DataDir;
+        if (string.IsNullOrWhiteSpace(dir))
+        {
+            dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "porthole");
+        }
+
+        return Path.GetFullPath(dir);
+    }
+
+    /// <summary>Fails fast with a message that says what to fix.</summary>
+    public void Validate()
+    {
+        if (EnrolmentTokenLifetime <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Porthole:EnrolmentTokenLifetime must be positive (e.g. 24:00:00).");
+        }
+
+        if (TargetConnectTimeout <= TimeSpan.Zero || TargetConnectTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new InvalidOperationException("Porthole:TargetConnectTimeout must be between 0 and 5 minutes.");
+        }
+
+        if (ClientAttachTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Porthole:ClientAttachTimeout must be positive.");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Porthole.Protocol.Security;
+using Porthole.Server.Agents;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
+using Porthole.Server.Devices;
+using Porthole.Server.Endpoints;
+using Porthole.Server.Identity;
+using Porthole.Server.Relay;
+
+namespace Porthole.Server.Hosting;
+
+/// <summary>Builds and starts the server: configuration, TLS, store, services and routes.</summary>
+public static class ServerHost
+{
+    /// <summary>Command-line switches beyond ASP.NET Core's own (<c>--urls</c>).</summary>
+    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--data-dir"] = "Porthole:DataDir",
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        // Quiet defaults: an operator reads Porthole's own events, not every SQL statement.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Configuration.AddEnvironmentVariables(prefix: "PORTHOLE_");
+        builder.Configuration.AddInMemoryCollection(DataDirFromEnvironment());
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+
+        var settings = builder.Configuration.GetSection(PortholeServerOptions.SectionName).Get<PortholeServerOptions>() ?? new PortholeServerOptions();
+        settings.Validate();
+        var dataDirectory = new DataDirectory(settings.ResolveDataDir());
+        builder.Services.AddSingleton(dataDirectory);
+        builder.Services.AddOptions<PortholeServerOptions>()
+            .Bind(builder.Configuration.GetSection(PortholeServerOptions.SectionName))
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+
+        ConfigureKestrel(builder, settings, dataDirectory);
+        ConfigureServices(builder.Services, dataDirectory);
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        MapRoutes(app);
+        return app;
+    }
+
+    /// <summary>Migrates the store, creates the first admin and starts listening; prints what an operator needs.</summary>
+    public static async Task RunAsync(WebApplication app)
+    {
+        var dataDirectory = app.Services.GetRequiredService<DataDirectory>();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
+            await db.Database.MigrateAsync();
+            await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), TimeProvider.System, Console.Out, CancellationToken.None);
+        }
+
+        await app.StartAsync();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        Console.Out.WriteLine($"Porthole server {typeof(ServerHost).Assembly.GetName().Version?.ToString(3)}");
+        Console.Out.WriteLine($"Data directory: {dataDirectory.Path}");
+        if (app.Services.GetService<TlsCertificateHolder>()?.Certificate is { } certificate)
+        {
+            Console.Out.WriteLine($"TLS certificate SHA-256 fingerprint: {CertificateFingerprint.Of(certificate)}");
+        }
+
+        foreach (var address in addresses)
+        {
+            Console.Out.WriteLine($"Listening on: {address}");
+        }
+
+        Console.Out.Flush();
+        await app.WaitForShutdownAsync();
+    }
+
+    private static Dictionary<string, string?> DataDirFromEnvironment() =>
+        Environment.GetEnvironmentVariable("PORTHOLE_DATA_DIR") is { Length: > 0 } dir
+            ? new() { ["Porthole:DataDir"] = dir }
+            : [];
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, PortholeServerOptions settings, DataDirectory dataDirectory)
+    {
+        var urls = builder.Configuration["urls"];
+        if (string.IsNullOrEmpty(urls))
+        {
+            urls = settings.DefaultUrl;
+            builder.WebHost.UseUrls(urls);
+        }
+
+        // Only HTTPS set-ups get (and print) a certificate; a plain-HTTP one behind a TLS proxy never creates one.
+        var certificate = urls.Contains("https://", StringComparison.OrdinalIgnoreCase)
+            ? SelfSignedCertificate.LoadOrCreate(dataDirectory.CertificatePath)
+            : null;
+        builder.Services.AddSingleton(new TlsCertificateHolder(certificate));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+        });
+    }
+
+    private static void ConfigureServices(IServiceCollection services, DataDirectory dataDirectory)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
+        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
+        services.AddScoped<AuditLog>();
+        services.AddSingleton<PasswordHashing>();
+        services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
+        services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
+        services.AddProblemDetails();
+        services.AddOpenApi("v1");
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorization(authorization =>
+        {
+            foreach (var permission in Permissions.All)
+            {
+                authorization.AddPolicy(permission, policy => policy.RequireClaim(Permissions.ClaimType, permission));
+            }
+
+            authorization.AddPolicy(Permissions.Authenticated, policy => policy.RequireClaim(PortholeClaims.UserId));
+            authorization.AddPolicy(Permissions.Agent, policy => policy.RequireClaim(PortholeClaims.DeviceId));
+
+            // A route that forgot to declare a policy is denied rather than open.
+            authorization.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build();
+        });
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1");
+        api.MapOpenApi("/openapi.json").AllowAnonymous();
+        api.MapAuthApi();
+        api.MapDevicesApi();
+        api.MapEndpointsApi();
+        api.MapSessionsApi();
+
+        var agent = api.MapGroup("/agent").WithTags("Agent");
+        agent.MapEnrolmentApi();
+        agent.MapAgentControl();
+        agent.MapAgentSessions();
+
+        app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
+    }
+}

@@ -1,0 +1,122 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Porthole.Protocol.Api;
+using Porthole.Protocol.Security;
+using Porthole.Server.Data;
+using Porthole.Server.Http;
+
+namespace Porthole.Server.Identity;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer</c> secrets: API tokens of users (<c>pat_</c>) and credentials of
+/// enrolled devices (<c>ptd_</c>). Both are looked up by their SHA-256; the secret itself is never stored.
+/// </summary>
+public sealed class BearerTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    PortholeDbContext db,
+    TimeProvider time)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    private const string FailureKey = "porthole:auth-failure";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var secret = header["Bearer ".Length..].Trim();
+        if (secret.StartsWith(SecretTokens.ApiTokenPrefix, StringComparison.Ordinal))
+        {
+            return await AuthenticateUserAsync(secret);
+        }
+
+        if (secret.StartsWith(SecretTokens.DeviceCredentialPrefix, StringComparison.Ordinal))
+        {
+            return await AuthenticateDeviceAsync(secret);
+        }
+
+        return Fail("the bearer token is not a Porthole token");
+    }
+
+    private async Task<AuthenticateResult> AuthenticateUserAsync(string secret)
+    {
+        var hash = SecretTokens.Hash(secret);
+        var token = await db.ApiTokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
+        if (token?.User is null)
+        {
+            return Fail("the API token is not valid");
+        }
+
+        if (token.RevokedAt is not null)
+        {
+            return Fail("the API token has been revoked; log in again");
+        }
+
+        if (token.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return Fail("the API token has expired; log in again");
+        }
+
+        if (token.User.Disabled)
+        {
+            return Fail("the user account is disabled");
+        }
+
+        List<Claim> claims =
+        [
+            new(PortholeClaims.UserId, token.User.Id),
+            new(PortholeClaims.Username, token.User.Username),
+            new(PortholeClaims.TokenId, token.Id),
+        ];
+        claims.AddRange(BuiltInRoles.PermissionsOf(token.User.Role).Select(p => new Claim(Permissions.ClaimType, p)));
+        return Success(claims);
+    }
+
+    private async Task<AuthenticateResult> AuthenticateDeviceAsync(string secret)
+    {
+        var hash = SecretTokens.Hash(secret);
+        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.CredentialHash == hash, Context.RequestAborted);
+        if (device is null)
+        {
+            return Fail("the device credential is not valid (the device was removed or its credential revoked)");
+        }
+
+        return Success([new(PortholeClaims.DeviceId, device.Id), new(PortholeClaims.DeviceName, device.Name)]);
+    }
+
+    private AuthenticateResult Success(IEnumerable<Claim> claims)
+    {
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    private AuthenticateResult Fail(string reason)
+    {
+        Context.Items[FailureKey] = reason;
+        return AuthenticateResult.Fail(reason);
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var detail = Context.Items[FailureKey] as string ?? "this request needs an API token (Authorization: Bearer); run 'porthole login'";
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return ApiProblem.WriteAsync(Context, StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Not authenticated", detail);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var endpoint = Context.GetEndpoint();
+        var policy = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy ?? "unknown";
+        return ApiProblem.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied", $"this action needs the '{policy}' permission");
+    }
+}

@@ -1,0 +1,4 @@
+using Porthole.Server.Hosting;
+
+var app = ServerHost.Build(args);
+await ServerHost.RunAsync(app);

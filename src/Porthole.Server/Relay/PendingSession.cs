@@ -1,0 +1,75 @@
+using System.Net.WebSockets;
+using Porthole.Protocol.Control;
+using Porthole.Protocol.Security;
+
+namespace Porthole.Server.Relay;
+
+/// <summary>
+/// One session between "the server asked the agent to open it" and "both legs are joined and relayed".
+/// Each leg can attach once; the keys are random per session and compared in constant time.
+/// </summary>
+public sealed class PendingSession(SessionTarget target, DateTimeOffset createdAt)
+{
+    private const int Waiting = 0;
+    private const int Claimed = 1;
+    private const int Expired = 2;
+
+    private readonly TaskCompletionSource<AgentLegOutcome> _agent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> _clientClaim = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _clientState = Waiting;
+
+    public string Id { get; } = SecretTokens.CreateId();
+
+    public string AgentKey { get; } = SecretTokens.CreateId();
+
+    public string ClientKey { get; } = SecretTokens.CreateId();
+
+    public SessionTarget Target { get; } = target;
+
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+
+    /// <summary>Completes when the agent attached its data WebSocket or reported a failure.</summary>
+    public Task<AgentLegOutcome> AgentOutcome => _agent.Task;
+
+    /// <summary>Completes when the relay has ended (or the session expired before it began).</summary>
+    public Task Finished => _finished.Task;
+
+    public bool TryAttachAgent(string key, WebSocket webSocket) =>
+        SecretTokens.FixedTimeEquals(key, AgentKey) && _agent.TrySetResult(AgentLegOutcome.Attached(webSocket));
+
+    public bool TryFailOpen(OpenFailureReason reason, string message) => _agent.TrySetResult(AgentLegOutcome.Failed(reason, message));
+
+    /// <summary>The client presents its key; succeeds once, and only before the session expired.</summary>
+    public bool TryClaimClient(string key, string userId)
+    {
+        if (!SecretTokens.FixedTimeEquals(key, ClientKey) || userId != Target.UserId)
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref _clientState, Claimed, Waiting) != Waiting)
+        {
+            return false;
+        }
+
+        _clientClaim.TrySetResult(true);
+        return true;
+    }
+
+    /// <summary>Waits for the client to claim the session; expires it when the time runs out first.</summary>
+    public async Task<bool> WaitForClientAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _clientClaim.Task.WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+        }
+
+        return Interlocked.CompareExchange(ref _clientState, Expired, Waiting) == Claimed;
+    }
+
+    public void Finish() => _finished.TrySetResult();
+}

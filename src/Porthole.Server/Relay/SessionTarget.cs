@@ -1,0 +1,12 @@
+namespace Porthole.Server.Relay;
+
+/// <summary>What a session connects to and on whose behalf; fixed when the session is opened.</summary>
+public sealed record SessionTarget(
+    string DeviceId,
+    string DeviceName,
+    string EndpointId,
+    string EndpointName,
+    string Host,
+    int Port,
+    string UserId,
+    string Username);

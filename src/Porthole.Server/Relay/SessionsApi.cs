@@ -1,0 +1,209 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Porthole.Protocol.Api;
+using Porthole.Protocol.Control;
+using Porthole.Server.Agents;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
+using Porthole.Server.Endpoints;
+using Porthole.Server.Hosting;
+using Porthole.Server.Http;
+using Porthole.Server.Identity;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Server.Relay;
+
+/// <summary>
+/// Opening and carrying sessions. <c>POST /api/v1/sessions</c> checks rights and state, asks the agent to dial
+/// the target and answers only once the agent has (so every failure is a problem-details response the CLI can
+/// print); the client then joins at <c>/api/v1/sessions/{id}/stream</c>, the agent at <c>/api/v1/agent/sessions/{id}</c>.
+/// </summary>
+public static class SessionsApi
+{
+    public static void MapSessionsApi(this IEndpointRouteBuilder api)
+    {
+        var sessions = api.MapGroup("/sessions").WithTags("Sessions");
+        sessions.MapPost("/", OpenAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
+        sessions.MapGet("/{sessionId}/stream", StreamAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
+    }
+
+    public static void MapAgentSessions(this IEndpointRouteBuilder agent)
+    {
+        agent.MapGet("/sessions/{sessionId}", AgentLegAsync).RequireAuthorization(Permissions.Agent);
+    }
+
+    private static async Task<Results<Created<CreateSessionResponse>, ProblemHttpResult>> OpenAsync(
+        CreateSessionRequest request,
+        HttpContext context,
+        PortholeDbContext db,
+        IDevicePresence presence,
+        ISessionBroker broker,
+        AuditLog audit,
+        TimeProvider time,
+        IOptions<PortholeServerOptions> options,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var (endpoint, notFound) = await EndpointsApi.FindAsync(db, request.Device ?? "", request.Endpoint ?? "", cancellationToken);
+        if (endpoint is null)
+        {
+            return notFound!;
+        }
+
+        var device = endpoint.Device!;
+        var actor = context.User.GetActor();
+        var target = $"device:{device.Name}/{endpoint.Name}";
+        var channel = presence.Find(device.Id);
+        ProblemHttpResult? refusal = null;
+        if (channel is null)
+        {
+            var seen = device.LastSeenAt is { } at ? $" (last seen {at:u})" : " (never connected)";
+            refusal = ApiProblem.Conflict(ProblemCodes.DeviceOffline, $"device '{device.Name}' is offline{seen}");
+        }
+        else if (!device.RemoteAccessEnabled)
+        {
+            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled for device '{device.Name}'");
+        }
+        else if (!channel.RemoteAccessEnabled)
+        {
+            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled on the agent of device '{device.Name}' (--disable-remote-access)");
+        }
+
+        if (refusal is not null)
+        {
+            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, refusal.ProblemDetails.Detail, cancellationToken);
+            return refusal;
+        }
+
+        var settings = options.Value;
+        var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername()));
+        var logger = loggers.CreateLogger(typeof(SessionsApi));
+        var open = new OpenSessionMessage(session.Id, session.AgentKey, endpoint.Host, endpoint.Port, (int)settings.TargetConnectTimeout.TotalMilliseconds);
+
+        AgentLegOutcome outcome;
+        try
+        {
+            await channel!.SendAsync(open, cancellationToken);
+
+            // The agent gets the connect timeout plus time to open its data WebSocket.
+            outcome = await session.AgentOutcome.WaitAsync(settings.TargetConnectTimeout + TimeSpan.FromSeconds(10), time, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            outcome = AgentLegOutcome.Failed(OpenFailureReason.ServerUnreachable, "the agent did not answer in time");
+        }
+
+        if (outcome.WebSocket is null)
+        {
+            broker.Remove(session);
+            var problem = ToProblem(outcome, device.Name, endpoint);
+            RelayLog.OpenFailed(logger, session.Id, problem.ProblemDetails.Detail ?? "");
+            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, problem.ProblemDetails.Detail, CancellationToken.None);
+            return problem;
+        }
+
+        RelayLog.Opened(logger, session.Id, session.Target.Username, device.Name, endpoint.Name);
+        await audit.WriteAsync(actor, "session.open", target, detail: $"session {session.Id} to {endpoint.Host}:{endpoint.Port}", cancellationToken: CancellationToken.None);
+        var path = $"/api/v1/sessions/{session.Id}/stream";
+        return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + settings.ClientAttachTimeout));
+    }
+
+    private static ProblemHttpResult ToProblem(AgentLegOutcome outcome, string deviceName, Data.DeviceEndpoint endpoint)
+    {
+        var where = $"{endpoint.Host}:{endpoint.Port}";
+        return outcome.Failure switch
+        {
+            OpenFailureReason.Refused => ApiProblem.Create(StatusCodes.Status502BadGateway, ProblemCodes.TargetRefused, "Target refused",
+                $"{where} refused the connection (agent of '{deviceName}': {outcome.Message})"),
+            OpenFailureReason.Unreachable => ApiProblem.Create(StatusCodes.Status502BadGateway, ProblemCodes.TargetUnreachable, "Target unreachable",
+                $"{where} is unreachable from '{deviceName}' (agent: {outcome.Message})"),
+            OpenFailureReason.Timeout => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.TargetTimeout, "Target timed out",
+                $"{where} did not answer in time (agent of '{deviceName}': {outcome.Message})"),
+            OpenFailureReason.Disabled => ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled,
+                $"remote access is disabled on the agent of device '{deviceName}' (--disable-remote-access)"),
+            _ => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.AgentTimeout, "Agent did not answer",
+                $"the agent of '{deviceName}' did not open the session: {outcome.Message}"),
+        };
+    }
+
+    private static async Task StreamAsync(
+        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, ILoggerFactory loggers)
+    {
+        var session = broker.Find(sessionId);
+        var key = context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString();
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "WebSocket required", "this endpoint carries a session over a WebSocket");
+            return;
+        }
+
+        if (session is null || !session.TryClaimClient(key, context.User.GetUserId() ?? ""))
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound, "Not found", "the session does not exist, has expired or was already joined");
+            return;
+        }
+
+        var agentSocket = session.AgentOutcome.Result.WebSocket!;
+        var logger = loggers.CreateLogger(typeof(SessionsApi));
+        using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = ControlProtocol.DataSubProtocol,
+            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
+            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+        });
+
+        RelayResult result;
+        try
+        {
+            result = await WebSocketRelay.RunAsync(client, agentSocket, cancellationToken: context.RequestAborted);
+        }
+        finally
+        {
+            broker.Remove(session);
+        }
+
+        var reason = result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
+        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
+            "user:" + session.Target.Username, "session.close", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
+            detail: $"session {session.Id}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down");
+    }
+
+    private static async Task AgentLegAsync(
+        string sessionId, HttpContext context, ISessionBroker broker, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
+    {
+        var session = broker.Find(sessionId);
+        if (!context.WebSockets.IsWebSocketRequest || session is null || session.Target.DeviceId != context.User.GetDeviceId())
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound, "Not found", "no such pending session for this device");
+            return;
+        }
+
+        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = ControlProtocol.DataSubProtocol,
+            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
+            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+        });
+
+        if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), webSocket))
+        {
+            await webSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad or reused session key", context.RequestAborted);
+            return;
+        }
+
+        // The relay runs in the client's request; this request only has to keep the agent's socket alive.
+        if (!await session.WaitForClientAsync(options.Value.ClientAttachTimeout, time, context.RequestAborted))
+        {
+            RelayLog.Expired(loggers.CreateLogger(typeof(SessionsApi)), session.Id);
+            broker.Remove(session);
+            await webSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
+            return;
+        }
+
+        await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+}

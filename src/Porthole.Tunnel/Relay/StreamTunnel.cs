@@ -1,0 +1,100 @@
+using System.Net.WebSockets;
+
+namespace Porthole.Tunnel.Relay;
+
+/// <summary>
+/// Carries one session between a local byte stream (a TCP socket, stdin/stdout) and a data WebSocket:
+/// both directions run at once, half-close travels as <c>fin</c>, and the first failure ends both
+/// (STYLE.md habit 6: two directions, one shutdown).
+/// </summary>
+public static class StreamTunnel
+{
+    /// <summary>
+    /// Runs the session to its end and closes the WebSocket with a status that tells the peer why.
+    /// </summary>
+    /// <param name="webSocket">The data WebSocket.</param>
+    /// <param name="input">Where local bytes are read from.</param>
+    /// <param name="output">Where remote bytes are written to.</param>
+    /// <param name="completeOutput">Half-closes <paramref name="output"/> (e.g. <c>Socket.Shutdown(Send)</c>).</param>
+    /// <param name="localName">How the local side is named in close reasons, e.g. "target".</param>
+    /// <param name="bufferSize">Buffer per direction.</param>
+    /// <param name="cancellationToken">Aborts the session.</param>
+    public static async Task<TunnelResult> RunAsync(
+        WebSocket webSocket,
+        Stream input,
+        Stream output,
+        Action completeOutput,
+        string localName,
+        int bufferSize = DataFrames.DefaultBufferSize,
+        CancellationToken cancellationToken = default)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var upstream = WebSocketPump.StreamToWebSocketAsync(input, webSocket, bufferSize, abort.Token);
+        var downstream = WebSocketPump.WebSocketToStreamAsync(webSocket, output, completeOutput, bufferSize, abort.Token);
+
+        var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
+        if (first == upstream && upstream.Result.End != PumpEnd.Completed)
+        {
+            // The local side failed: nothing more can be delivered to it, so stop reading the peer.
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+        else if (first == downstream && downstream.Result.End != PumpEnd.Completed)
+        {
+            // The peer closed or failed without a half-close: the session is over.
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (abort.IsCancellationRequested)
+        {
+            // Some streams (a console's stdin) ignore cancellation; an aborted session must not wait on them.
+            await Task.WhenAny(Task.WhenAll(upstream, downstream), Task.Delay(AbandonAfter, CancellationToken.None)).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
+        }
+
+        var result = new TunnelResult(Outcome(upstream), Outcome(downstream));
+        await CloseAsync(webSocket, result, localName).ConfigureAwait(false);
+        return result;
+    }
+
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(2);
+
+    private static PumpResult Outcome(Task<PumpResult> pump) =>
+        pump.IsCompletedSuccessfully ? pump.Result : new PumpResult(PumpEnd.Canceled, 0, "abandoned");
+
+    private static async Task CloseAsync(WebSocket webSocket, TunnelResult result, string localName)
+    {
+        var (status, reason) = result switch
+        {
+            { Succeeded: true } => (WebSocketCloseStatus.NormalClosure, "done"),
+            { LocalToRemote.End: PumpEnd.Failed } => (WebSocketCloseStatus.EndpointUnavailable, $"{localName} connection failed: {result.LocalToRemote.Reason}"),
+            _ => (WebSocketCloseStatus.NormalClosure, "closed"),
+        };
+
+        try
+        {
+            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                // Bounded: a peer that never answers the close handshake must not hold the session open.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await webSocket.CloseAsync(status, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            webSocket.Abort();
+        }
+    }
+}
+
+/// <summary>The outcome of a tunnelled session, one result per direction.</summary>
+public readonly record struct TunnelResult(PumpResult LocalToRemote, PumpResult RemoteToLocal)
+{
+    /// <summary>Both directions finished with a half-close.</summary>
+    public bool Succeeded => LocalToRemote.End == PumpEnd.Completed && RemoteToLocal.End == PumpEnd.Completed;
+
+    /// <summary>The first readable reason the session ended abnormally, if any.</summary>
+    public string? FailureReason => Succeeded ? null : RemoteToLocal.End is PumpEnd.PeerClosed or PumpEnd.Failed ? RemoteToLocal.Reason : LocalToRemote.Reason;
+}

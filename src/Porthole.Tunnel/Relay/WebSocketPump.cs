@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace Porthole.Tunnel.Relay;
+
+/// <summary>
+/// The two copy loops between a byte stream and a data WebSocket. Each rents one pooled buffer, awaits every
+/// write before the next read (so a slow reader slows its writer and memory per session stays bounded), and
+/// returns why it stopped instead of throwing.
+/// </summary>
+public static class WebSocketPump
+{
+    /// <summary>Copies <paramref name="source"/> into binary messages until EOF, then sends <c>fin</c>.</summary>
+    public static async Task<PumpResult> StreamToWebSocketAsync(Stream source, WebSocket destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    await destination.SendAsync(DataFrames.Fin, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                    return new PumpResult(PumpEnd.Completed, total);
+                }
+
+                await destination.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                total += read;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new PumpResult(PumpEnd.Canceled, total, "cancelled");
+        }
+        catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            return new PumpResult(PumpEnd.Failed, total, Describe(ex));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Writes the binary messages of <paramref name="source"/> to <paramref name="destination"/> until the peer
+    /// sends <c>fin</c> (then <paramref name="completeDestination"/> half-closes the stream) or closes.
+    /// </summary>
+    public static async Task<PumpResult> WebSocketToStreamAsync(WebSocket source, Stream destination, Action completeDestination, int bufferSize, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                switch (received.MessageType)
+                {
+                    case WebSocketMessageType.Binary:
+                        if (received.Count > 0)
+                        {
+                            await destination.WriteAsync(buffer.AsMemory(0, received.Count), cancellationToken).ConfigureAwait(false);
+                            await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                            total += received.Count;
+                        }
+
+                        break;
+
+                    case WebSocketMessageType.Text:
+                        // Control frames are tiny and sent whole; anything else is a protocol violation.
+                        if (!received.EndOfMessage || received.Count > DataFrames.MaxControlFrameBytes || !DataFrames.IsFin(buffer.AsSpan(0, received.Count)))
+                        {
+                            return new PumpResult(PumpEnd.Failed, total, "unexpected control frame on data channel");
+                        }
+
+                        completeDestination();
+                        return new PumpResult(PumpEnd.Completed, total);
+
+                    case WebSocketMessageType.Close:
+                        return new PumpResult(PumpEnd.PeerClosed, total, source.CloseStatusDescription);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new PumpResult(PumpEnd.Canceled, total, "cancelled");
+        }
+        catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            return new PumpResult(PumpEnd.Failed, total, Describe(ex));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    internal static string Describe(Exception ex) => ex switch
+    {
+        WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } => "connection closed without a close frame",
+        IOException { InnerException: System.Net.Sockets.SocketException se } => se.SocketErrorCode switch
+        {
+            System.Net.Sockets.SocketError.ConnectionReset => "connection reset by peer",
+            System.Net.Sockets.SocketError.Shutdown or System.Net.Sockets.SocketError.ConnectionAborted => "connection aborted",
+            _ => se.Message,
+        },
+        _ => ex.Message,
+    };
+}

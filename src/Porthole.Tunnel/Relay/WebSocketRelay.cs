@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace Porthole.Tunnel.Relay;
+
+/// <summary>
+/// Joins two data WebSockets on the server: every message (bytes, <c>fin</c>) is forwarded as it is, and a
+/// close on one side is passed to the other with its status and reason. The relay never looks inside the
+/// stream and holds at most one buffer per direction.
+/// </summary>
+public static class WebSocketRelay
+{
+    /// <summary>Relays until both sides have closed or one has failed.</summary>
+    public static async Task<RelayResult> RunAsync(WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, CancellationToken cancellationToken = default)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, abort.Token);
+        var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, abort.Token);
+
+        var first = await Task.WhenAny(clientToAgent, agentToClient).ConfigureAwait(false);
+        if (first.Result.End is PumpEnd.Failed or PumpEnd.Canceled)
+        {
+            // One side vanished without a close frame: tell the other side why, then stop.
+            var other = first == clientToAgent ? agent : client;
+            var reason = first == clientToAgent ? "client disconnected" : "agent disconnected";
+            await TryCloseAsync(other, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+
+        var up = await clientToAgent.ConfigureAwait(false);
+        var down = await agentToClient.ConfigureAwait(false);
+        return new RelayResult(up, down);
+    }
+
+    private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    var status = source.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+                    var description = source.CloseStatusDescription ?? "";
+                    if (destination.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        await destination.CloseOutputAsync(status, description, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return new PumpResult(PumpEnd.PeerClosed, total, description);
+                }
+
+                await destination.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, cancellationToken).ConfigureAwait(false);
+                total += received.Count;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new PumpResult(PumpEnd.Canceled, total, "cancelled");
+        }
+        catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            return new PumpResult(PumpEnd.Failed, total, $"{sourceName}: {WebSocketPump.Describe(ex)}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task TryCloseAsync(WebSocket webSocket, WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await webSocket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            webSocket.Abort();
+        }
+    }
+}
+
+/// <summary>Bytes and end reason of each direction of a relayed session.</summary>
+public readonly record struct RelayResult(PumpResult ClientToAgent, PumpResult AgentToClient)
+{
+    /// <summary>Total payload bytes relayed.</summary>
+    public long TotalBytes => ClientToAgent.Bytes + AgentToClient.Bytes;
+}

@@ -1,0 +1,68 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Porthole.Protocol.Security;
+
+namespace Porthole.Tunnel.Transport;
+
+/// <summary>
+/// How a client (CLI or agent) decides to trust the server's TLS certificate: a pinned SHA-256 fingerprint,
+/// a private CA certificate, the system's roots, or nothing at all (<c>--insecure</c>).
+/// </summary>
+public sealed record ServerTrust(string? Fingerprint = null, string? CaCertificatePath = null, bool Insecure = false)
+{
+    /// <summary>The system's roots and the usual host-name checks.</summary>
+    public static ServerTrust System { get; } = new();
+
+    /// <summary>Builds the validation callback for this trust decision.</summary>
+    public RemoteCertificateValidationCallback CreateValidator()
+    {
+        if (Insecure)
+        {
+            return static (_, _, _, _) => true;
+        }
+
+        if (Fingerprint is not null)
+        {
+            var pinned = CertificateFingerprint.Normalize(Fingerprint)
+                ?? throw new ArgumentException("the fingerprint must be 64 hex digits (SHA-256), colons optional");
+
+            // A pin names one exact certificate, so host name and chain do not matter (the server's default
+            // certificate is self-signed and names 127.0.0.1/localhost only).
+            return (_, certificate, _, _) => certificate is not null && CertificateFingerprint.Matches(new X509Certificate2(certificate), pinned);
+        }
+
+        if (CaCertificatePath is not null)
+        {
+            var ca = X509CertificateLoader.LoadCertificateFromFile(CaCertificatePath);
+            return (_, certificate, _, errors) =>
+            {
+                if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+
+        return static (_, _, _, errors) => errors == SslPolicyErrors.None;
+    }
+
+    /// <summary>
+    /// An HTTP handler for REST calls and WebSocket connects. It honours <c>HTTPS_PROXY</c>/<c>NO_PROXY</c>
+    /// (the default proxy reads them) and tunnels through the proxy with HTTP CONNECT.
+    /// </summary>
+    public SocketsHttpHandler CreateHandler() => new()
+    {
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator() },
+        UseProxy = true,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+    };
+}
