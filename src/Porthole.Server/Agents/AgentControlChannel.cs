@@ -1,13 +1,12 @@
-using System.Net.WebSockets;
 using Porthole.Protocol.Control;
+using Porthole.Tunnel.Transport;
 
 namespace Porthole.Server.Agents;
 
-/// <summary>An agent's control WebSocket on this node.</summary>
-public sealed class AgentControlChannel(WebSocket webSocket, string deviceId, string agentVersion, bool remoteAccessEnabled, DateTimeOffset connectedAt)
+/// <summary>An agent's control channel on this node, as presence sees it.</summary>
+public sealed class AgentControlChannel(ControlChannel channel, string deviceId, string agentVersion, bool remoteAccessEnabled, DateTimeOffset connectedAt)
     : IAgentChannel, IDisposable
 {
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closed = new();
 
     public string DeviceId { get; } = deviceId;
@@ -24,19 +23,7 @@ public sealed class AgentControlChannel(WebSocket webSocket, string deviceId, st
     /// <summary>Why the channel was closed from this side, if it was.</summary>
     public string? CloseReason { get; private set; }
 
-    public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken)
-    {
-        var payload = ControlMessageSerializer.Serialize(message);
-        await _sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            await webSocket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    public Task SendAsync(ControlMessage message, CancellationToken cancellationToken) => channel.SendAsync(message, cancellationToken);
 
     public void Close(string reason)
     {
@@ -44,9 +31,5 @@ public sealed class AgentControlChannel(WebSocket webSocket, string deviceId, st
         _closed.Cancel();
     }
 
-    public void Dispose()
-    {
-        _sendLock.Dispose();
-        _closed.Dispose();
-    }
+    public void Dispose() => _closed.Dispose();
 }

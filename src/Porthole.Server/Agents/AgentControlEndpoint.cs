@@ -42,10 +42,11 @@ public static class AgentControlEndpoint
             KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
         });
 
-        var hello = await ReadHelloAsync(webSocket, context.RequestAborted);
+        using var control = new ControlChannel(webSocket);
+        var hello = await ReadHelloAsync(control, context.RequestAborted);
         if (hello is null)
         {
-            await RejectAsync(webSocket, "bad-hello", "the first control message must be 'hello'", context.RequestAborted);
+            await RejectAsync(control, "bad-hello", "the first control message must be 'hello'", context.RequestAborted);
             AgentLog.Refused(logger, deviceName, "no hello");
             return;
         }
@@ -54,12 +55,12 @@ public static class AgentControlEndpoint
         if (version is null)
         {
             var reason = $"incompatible protocol: the server speaks v{ControlProtocol.MinVersion}-v{ControlProtocol.MaxVersion}, the agent v{hello.MinVersion}-v{hello.MaxVersion}";
-            await RejectAsync(webSocket, "incompatible-version", reason, context.RequestAborted);
+            await RejectAsync(control, "incompatible-version", reason, context.RequestAborted);
             AgentLog.Refused(logger, deviceName, reason);
             return;
         }
 
-        var channel = new AgentControlChannel(webSocket, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow());
+        var channel = new AgentControlChannel(control, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow());
         await channel.SendAsync(new WelcomeMessage(version.Value, deviceId, deviceName), context.RequestAborted);
         await RecordAsync(scopes, deviceId, channel, "agent.connect", $"agent {hello.AgentVersion}, remote access {(hello.RemoteAccessEnabled ? "enabled" : "disabled")}", context.RequestAborted);
         presence.Attach(channel);
@@ -69,12 +70,12 @@ public static class AgentControlEndpoint
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, channel.Closed);
         try
         {
-            endReason = await ReceiveLoopAsync(webSocket, channel, broker, scopes, logger, deviceName, linked.Token);
+            endReason = await ReceiveLoopAsync(control, channel, broker, scopes, logger, deviceName, linked.Token);
         }
         catch (OperationCanceledException)
         {
             endReason = channel.CloseReason ?? "connection aborted";
-            await TryCloseAsync(webSocket, channel.CloseReason);
+            await control.CloseAsync(WebSocketCloseStatus.NormalClosure, channel.CloseReason ?? "closing");
         }
         catch (WebSocketException ex)
         {
@@ -91,18 +92,18 @@ public static class AgentControlEndpoint
     }
 
     private static async Task<string> ReceiveLoopAsync(
-        WebSocket webSocket, AgentControlChannel channel, ISessionBroker broker, IServiceScopeFactory scopes, ILogger logger, string deviceName, CancellationToken cancellationToken)
+        ControlChannel control, AgentControlChannel channel, ISessionBroker broker, IServiceScopeFactory scopes, ILogger logger, string deviceName, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var (message, closed, error) = await ControlChannelReader.ReadAsync(webSocket, cancellationToken);
-            if (closed)
+            var read = await control.ReceiveAsync(cancellationToken);
+            if (read.IsClosed)
             {
-                await TryCloseAsync(webSocket, "bye");
-                return "closed by the agent";
+                await control.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
+                return "closed by the agent: " + read.Error;
             }
 
-            switch (message)
+            switch (read.Message)
             {
                 case OpenFailedMessage failed:
                     // Only sessions of this device: one agent cannot fail another device's session.
@@ -119,20 +120,19 @@ public static class AgentControlEndpoint
                     break;
 
                 default:
-                    AgentLog.BadMessage(logger, deviceName, error ?? $"unexpected '{message?.GetType().Name}'");
+                    AgentLog.BadMessage(logger, deviceName, read.Error ?? $"unexpected '{read.Message?.GetType().Name}'");
                     break;
             }
         }
     }
 
-    private static async Task<HelloMessage?> ReadHelloAsync(WebSocket webSocket, CancellationToken cancellationToken)
+    private static async Task<HelloMessage?> ReadHelloAsync(ControlChannel control, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(HelloTimeout);
         try
         {
-            var (message, _, _) = await ControlChannelReader.ReadAsync(webSocket, timeout.Token);
-            return message as HelloMessage;
+            return (await control.ReceiveAsync(timeout.Token)).Message as HelloMessage;
         }
         catch (OperationCanceledException)
         {
@@ -140,30 +140,12 @@ public static class AgentControlEndpoint
         }
     }
 
-    private static async Task RejectAsync(WebSocket webSocket, string code, string message, CancellationToken cancellationToken)
+    private static async Task RejectAsync(ControlChannel control, string code, string message, CancellationToken cancellationToken)
     {
-        if (webSocket.State != WebSocketState.Open)
+        if (control.WebSocket.State == WebSocketState.Open)
         {
-            return;
-        }
-
-        await webSocket.SendAsync(ControlMessageSerializer.Serialize(new RejectMessage(code, message)), WebSocketMessageType.Text, true, cancellationToken);
-        await TryCloseAsync(webSocket, code, WebSocketCloseStatus.PolicyViolation);
-    }
-
-    private static async Task TryCloseAsync(WebSocket webSocket, string? reason, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await webSocket.CloseAsync(status, Porthole.Tunnel.Relay.DataFrames.ClipReason(reason ?? "closing"), timeout.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            webSocket.Abort();
+            await control.SendAsync(new RejectMessage(code, message), cancellationToken);
+            await control.CloseAsync(WebSocketCloseStatus.PolicyViolation, code);
         }
     }
 

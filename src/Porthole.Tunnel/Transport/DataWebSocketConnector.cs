@@ -36,6 +36,12 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker)
             await ws.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
             return ws;
         }
+        catch (WebSocketException ex) when (ws.HttpStatusCode is not 0 and not System.Net.HttpStatusCode.SwitchingProtocols)
+        {
+            var status = ws.HttpStatusCode;
+            ws.Dispose();
+            throw new WebSocketRejectedException(status, ex);
+        }
         catch
         {
             ws.Dispose();

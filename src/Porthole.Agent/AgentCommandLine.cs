@@ -1,0 +1,129 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Porthole.Agent.Control;
+using Porthole.Agent.Enrolment;
+using Porthole.Agent.State;
+using Porthole.Protocol.Security;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Agent;
+
+/// <summary>The <c>porthole-agent</c> commands: <c>enrol</c> and <c>run</c>.</summary>
+public static class AgentCommandLine
+{
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var root = new RootCommand("Porthole gateway agent: keeps an outbound connection to the Porthole server and relays remote-access sessions to devices on this network.");
+        root.Subcommands.Add(CreateEnrolCommand());
+        root.Subcommands.Add(CreateRunCommand());
+        return root.Parse(args).InvokeAsync();
+    }
+
+    private static Option<string> StateDirOption() => new("--state-dir")
+    {
+        Description = "Directory that holds the device credential (created 0600)",
+        Required = true,
+    };
+
+    private static Option<bool> DisableRemoteAccessOption() => new("--disable-remote-access")
+    {
+        Description = "Refuse every remote-access session (local kill switch) and report that to the server",
+    };
+
+    private static Command CreateEnrolCommand()
+    {
+        var server = new Option<string>("--server") { Description = "Server URL, e.g. https://porthole.example.com", Required = true };
+        var token = new Option<string>("--token") { Description = "One-time enrolment token from 'porthole devices add'", Required = true };
+        var stateDir = StateDirOption();
+        var fingerprint = new Option<string?>("--fingerprint") { Description = "Pin the server certificate's SHA-256 fingerprint" };
+        var caCert = new Option<string?>("--ca-cert") { Description = "Trust the server certificate issued by this CA (PEM or DER file)" };
+        var insecure = new Option<bool>("--insecure") { Description = "Do not verify the server certificate (dangerous)" };
+        var disable = DisableRemoteAccessOption();
+
+        var command = new Command("enrol", "Exchange an enrolment token for this device's credential") { server, token, stateDir, fingerprint, caCert, insecure, disable };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var trust = BuildTrust(parse.GetValue(fingerprint), parse.GetValue(caCert), parse.GetValue(insecure));
+            if (trust is null || !Uri.TryCreate(parse.GetValue(server), UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("https" or "http"))
+            {
+                await Console.Error.WriteLineAsync("porthole-agent: --server must be an http(s) URL and --fingerprint 64 hex digits (SHA-256)");
+                return 2;
+            }
+
+            try
+            {
+                var state = await Enroller.EnrolAsync(serverUri, parse.GetValue(token)!, trust, parse.GetValue(disable), cancellationToken);
+                var store = new AgentStateStore(parse.GetValue(stateDir)!);
+                store.Save(state);
+                Console.Out.WriteLine($"Enrolled as device '{state.DeviceName}' ({state.DeviceId}); credential saved to {store.FilePath}.");
+                Console.Out.WriteLine($"Start the agent with: porthole-agent run --state-dir {parse.GetValue(stateDir)}");
+                return 0;
+            }
+            catch (Exception ex) when (ex is EnrolmentException or HttpRequestException or TaskCanceledException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync("porthole-agent: enrolment failed: " + Describe(ex));
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static Command CreateRunCommand()
+    {
+        var stateDir = StateDirOption();
+        var disable = DisableRemoteAccessOption();
+        var command = new Command("run", "Connect to the server and serve remote-access sessions until stopped") { stateDir, disable };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = new AgentStateStore(parse.GetValue(stateDir)!);
+            AgentState? state;
+            try
+            {
+                state = store.Load();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                await Console.Error.WriteLineAsync($"porthole-agent: cannot read {store.FilePath}: {ex.Message}");
+                return 1;
+            }
+
+            if (state is null)
+            {
+                await Console.Error.WriteLineAsync($"porthole-agent: not enrolled ({store.FilePath} does not exist); run 'porthole-agent enrol' first");
+                return 1;
+            }
+
+            // Logs go to stderr so stdout stays free for anything a wrapper script wants to read.
+            using var loggers = LoggerFactory.Create(logging => logging
+                .AddFilter("System.Net.Http", LogLevel.Warning)
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
+                .AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+                }));
+            var remoteAccessEnabled = !(parse.GetValue(disable) || state.RemoteAccessDisabled);
+            var runner = new AgentRunner(state, remoteAccessEnabled, loggers.CreateLogger("porthole-agent"));
+            return await runner.RunAsync(cancellationToken);
+        });
+        return command;
+    }
+
+    private static ServerTrust? BuildTrust(string? fingerprint, string? caCert, bool insecure)
+    {
+        if (fingerprint is not null && CertificateFingerprint.Normalize(fingerprint) is null)
+        {
+            return null;
+        }
+
+        if (insecure)
+        {
+            Console.Error.WriteLine("porthole-agent: WARNING: --insecure disables server certificate verification; anyone on the path can impersonate the server.");
+        }
+
+        return new ServerTrust(fingerprint, caCert, insecure);
+    }
+
+    private static string Describe(Exception ex) =>
+        ex.InnerException is { } inner && ex is HttpRequestException ? $"{ex.Message} ({inner.Message})" : ex.Message;
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Porthole.Agent;
+
+/// <summary>The agent's log messages. Credentials, session keys and tokens are never logged.</summary>
+internal static partial class AgentLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Connected to {Server} as device {DeviceName} (protocol v{Version}, remote access {RemoteAccess})")]
+    public static partial void Connected(ILogger logger, string server, string deviceName, int version, string remoteAccess);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Control channel lost: {Reason}; reconnecting in {Delay}")]
+    public static partial void Disconnected(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "The server rejected this device's credential (HTTP {Status}): the device was removed or re-enrolled. Not retrying; enrol again with 'porthole-agent enrol'.")]
+    public static partial void CredentialRejected(ILogger logger, int status);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Critical, Message = "The server refused this agent: {Reason}. Not retrying.")]
+    public static partial void Refused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Session {SessionId}: connected to {Host}:{Port}")]
+    public static partial void SessionStarted(ILogger logger, string sessionId, string host, int port);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Session {SessionId}: ended ({Up} bytes to target, {Down} bytes from target){Failure}")]
+    public static partial void SessionEnded(ILogger logger, string sessionId, long up, long down, string failure);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Session {SessionId}: cannot open {Host}:{Port}: {Reason} ({Message})")]
+    public static partial void SessionFailed(ILogger logger, string sessionId, string host, int port, string reason, string message);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Session {SessionId}: refused, remote access is disabled on this agent")]
+    public static partial void SessionRefusedDisabled(ILogger logger, string sessionId);
+}

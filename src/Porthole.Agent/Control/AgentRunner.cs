@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Porthole.Agent.Sessions;
+using Porthole.Agent.State;
+using Porthole.Protocol.Control;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Agent.Control;
+
+/// <summary>
+/// Keeps the control channel up: connect, say hello, serve <c>open</c> requests, and on loss reconnect with
+/// backoff. Stops for good only when the server says retrying cannot help (credential rejected, protocol
+/// refused).
+/// </summary>
+public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, ILogger logger)
+{
+    /// <summary>Exit code when the server rejected the device credential.</summary>
+    public const int CredentialRejectedExitCode = 3;
+
+    /// <summary>Exit code when the server refused the agent's protocol.</summary>
+    public const int RefusedExitCode = 4;
+
+    private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var server = new Uri(state.Server);
+        var trust = new ServerTrust(state.Fingerprint, state.CaCertificatePath, state.Insecure);
+        using var invoker = new HttpMessageInvoker(trust.CreateHandler());
+        var connector = new DataWebSocketConnector(invoker);
+        var sessions = new SessionHandler(server, state.Credential, connector, () => remoteAccessEnabled, logger);
+        var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string reason;
+            try
+            {
+                using var webSocket = await connector.ConnectAsync(controlUri, state.Credential, ControlProtocol.SubProtocol, null, cancellationToken).ConfigureAwait(false);
+                reason = await ServeAsync(webSocket, server, sessions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (WebSocketRejectedException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                AgentLog.CredentialRejected(logger, (int)ex.StatusCode);
+                return CredentialRejectedExitCode;
+            }
+            catch (AgentRefusedException ex)
+            {
+                AgentLog.Refused(logger, ex.Message);
+                return RefusedExitCode;
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+            }
+
+            var delay = _backoff.Next();
+            AgentLog.Disconnected(logger, reason, delay);
+            try
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return 0;
+    }
+
+    private async Task<string> ServeAsync(ClientWebSocket webSocket, Uri server, SessionHandler sessions, CancellationToken cancellationToken)
+    {
+        using var control = new ControlChannel(webSocket);
+        await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName()), cancellationToken).ConfigureAwait(false);
+        var answer = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        switch (answer.Message)
+        {
+            case WelcomeMessage welcome:
+                _backoff.Reset();
+                AgentLog.Connected(logger, server.GetLeftPart(UriPartial.Authority), welcome.DeviceName, welcome.Version, remoteAccessEnabled ? "enabled" : "disabled");
+                break;
+            case RejectMessage reject:
+                throw new AgentRefusedException($"{reject.Code}: {reject.Message}");
+            default:
+                return "no welcome from the server: " + (answer.Error ?? "unexpected message");
+        }
+
+        while (true)
+        {
+            var read = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            if (read.IsClosed)
+            {
+                await control.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye").ConfigureAwait(false);
+                return "closed by the server" + (string.IsNullOrEmpty(read.Error) ? "" : ": " + read.Error);
+            }
+
+            if (read.Message is OpenSessionMessage open)
+            {
+                // Sessions run on the process's token, not this connection's: they outlive a reconnect.
+                _ = Task.Run(() => sessions.HandleAsync(open, control, cancellationToken), CancellationToken.None);
+            }
+        }
+    }
+}
+
+/// <summary>The server refused this agent in a way that retrying cannot fix.</summary>
+public sealed class AgentRefusedException(string message) : Exception(message);

@@ -1,0 +1,3 @@
+using Porthole.Agent;
+
+return await AgentCommandLine.InvokeAsync(args);
