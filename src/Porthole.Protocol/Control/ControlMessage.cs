@@ -37,7 +37,7 @@ public sealed record OpenSessionMessage(string SessionId, string SessionKey, str
 public sealed record OpenFailedMessage(string SessionId, OpenFailureReason Reason, string Message) : ControlMessage;
 
 /// <summary>Why an agent could not open a session.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<OpenFailureReason>))]
+[JsonConverter(typeof(OpenFailureReasonConverter))]
 public enum OpenFailureReason
 {
     /// <summary>The target actively refused the TCP connection.</summary>
@@ -55,3 +55,6 @@ public enum OpenFailureReason
     /// <summary>The agent reached the target but could not open the data WebSocket to the server.</summary>
     ServerUnreachable,
 }
+
+/// <summary>Writes <see cref="OpenFailureReason"/> in camelCase (<c>refused</c>, <c>serverUnreachable</c>), as the design note lists them.</summary>
+public sealed class OpenFailureReasonConverter() : JsonStringEnumConverter<OpenFailureReason>(System.Text.Json.JsonNamingPolicy.CamelCase);

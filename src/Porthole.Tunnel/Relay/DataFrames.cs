@@ -39,6 +39,12 @@ public static class DataFrames
             end--;
         }
 
+        // Never cut between the two halves of a surrogate pair.
+        if (end > 0 && char.IsHighSurrogate(reason[end - 1]))
+        {
+            end--;
+        }
+
         return string.Concat(reason.AsSpan(0, end), "...");
     }
 }

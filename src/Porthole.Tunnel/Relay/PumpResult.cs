@@ -16,8 +16,22 @@ public enum PumpEnd
     Canceled,
 }
 
+/// <summary>Which end of a pump an operation failed on.</summary>
+public enum PumpSide
+{
+    /// <summary>Nothing failed.</summary>
+    None,
+
+    /// <summary>Reading from the pump's source failed.</summary>
+    Source,
+
+    /// <summary>Writing to the pump's destination failed.</summary>
+    Destination,
+}
+
 /// <summary>The outcome of one direction of a pump.</summary>
 /// <param name="End">Why it stopped.</param>
 /// <param name="Bytes">Payload bytes moved.</param>
 /// <param name="Reason">A readable reason for anything but <see cref="PumpEnd.Completed"/>.</param>
-public readonly record struct PumpResult(PumpEnd End, long Bytes, string? Reason = null);
+/// <param name="FailedSide">For <see cref="PumpEnd.Failed"/>: whether the source or the destination failed, so the caller closes the side still alive.</param>
+public readonly record struct PumpResult(PumpEnd End, long Bytes, string? Reason = null, PumpSide FailedSide = PumpSide.None);

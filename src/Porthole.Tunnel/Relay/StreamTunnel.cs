@@ -33,14 +33,18 @@ public static class StreamTunnel
         var downstream = WebSocketPump.WebSocketToStreamAsync(webSocket, output, completeOutput, bufferSize, abort.Token);
 
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
-        if (first == upstream && upstream.Result.End != PumpEnd.Completed)
+        var outcome = first.Result;
+        if (outcome.End != PumpEnd.Completed)
         {
-            // The local side failed: nothing more can be delivered to it, so stop reading the peer.
-            await abort.CancelAsync().ConfigureAwait(false);
-        }
-        else if (first == downstream && downstream.Result.End != PumpEnd.Completed)
-        {
-            // The peer closed or failed without a half-close: the session is over.
+            // The local side failed when the upstream could not read it or the downstream could not write it.
+            // Then the WebSocket is still healthy: tell the peer why before tearing down, because cancelling a
+            // pending receive aborts the WebSocket without a close frame.
+            var localFailed = outcome.End == PumpEnd.Failed && (first == upstream) == (outcome.FailedSide == PumpSide.Source);
+            if (localFailed)
+            {
+                await SendCloseAsync(webSocket, WebSocketCloseStatus.EndpointUnavailable, $"{localName} connection failed: {outcome.Reason}").ConfigureAwait(false);
+            }
+
             await abort.CancelAsync().ConfigureAwait(false);
         }
 
@@ -55,7 +59,7 @@ public static class StreamTunnel
         }
 
         var result = new TunnelResult(Outcome(upstream), Outcome(downstream));
-        await CloseAsync(webSocket, result, localName).ConfigureAwait(false);
+        await CloseAsync(webSocket, result).ConfigureAwait(false);
         return result;
     }
 
@@ -64,22 +68,35 @@ public static class StreamTunnel
     private static PumpResult Outcome(Task<PumpResult> pump) =>
         pump.IsCompletedSuccessfully ? pump.Result : new PumpResult(PumpEnd.Canceled, 0, "abandoned");
 
-    private static async Task CloseAsync(WebSocket webSocket, TunnelResult result, string localName)
+    private static async Task CloseAsync(WebSocket webSocket, TunnelResult result)
     {
-        var (status, reason) = result switch
+        // Nothing to do when a close was already sent (local failure) or the socket is gone.
+        if (webSocket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
-            { Succeeded: true } => (WebSocketCloseStatus.NormalClosure, "done"),
-            { LocalToRemote.End: PumpEnd.Failed } => (WebSocketCloseStatus.EndpointUnavailable, $"{localName} connection failed: {result.LocalToRemote.Reason}"),
-            _ => (WebSocketCloseStatus.NormalClosure, "closed"),
-        };
+            return;
+        }
 
+        var reason = result.Succeeded ? "done" : "closed";
+        try
+        {
+            // Bounded: a peer that never answers the close handshake must not hold the session open.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            webSocket.Abort();
+        }
+    }
+
+    private static async Task SendCloseAsync(WebSocket webSocket, WebSocketCloseStatus status, string reason)
+    {
         try
         {
             if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                // Bounded: a peer that never answers the close handshake must not hold the session open.
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await webSocket.CloseAsync(status, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
+                await webSocket.CloseOutputAsync(status, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)

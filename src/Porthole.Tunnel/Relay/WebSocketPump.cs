@@ -15,11 +15,14 @@ public static class WebSocketPump
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         long total = 0;
+        var side = PumpSide.Source;
         try
         {
             while (true)
             {
+                side = PumpSide.Source;
                 var read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                side = PumpSide.Destination;
                 if (read == 0)
                 {
                     await destination.SendAsync(DataFrames.Fin, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
@@ -36,7 +39,7 @@ public static class WebSocketPump
         }
         catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
-            return new PumpResult(PumpEnd.Failed, total, Describe(ex));
+            return new PumpResult(PumpEnd.Failed, total, Describe(ex), side);
         }
         finally
         {
@@ -52,11 +55,14 @@ public static class WebSocketPump
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         long total = 0;
+        var side = PumpSide.Source;
         try
         {
             while (true)
             {
+                side = PumpSide.Source;
                 var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                side = PumpSide.Destination;
                 switch (received.MessageType)
                 {
                     case WebSocketMessageType.Binary:
@@ -73,7 +79,7 @@ public static class WebSocketPump
                         // Control frames are tiny and sent whole; anything else is a protocol violation.
                         if (!received.EndOfMessage || received.Count > DataFrames.MaxControlFrameBytes || !DataFrames.IsFin(buffer.AsSpan(0, received.Count)))
                         {
-                            return new PumpResult(PumpEnd.Failed, total, "unexpected control frame on data channel");
+                            return new PumpResult(PumpEnd.Failed, total, "unexpected control frame on data channel", PumpSide.Source);
                         }
 
                         completeDestination();
@@ -90,7 +96,7 @@ public static class WebSocketPump
         }
         catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
-            return new PumpResult(PumpEnd.Failed, total, Describe(ex));
+            return new PumpResult(PumpEnd.Failed, total, Describe(ex), side);
         }
         finally
         {

@@ -18,12 +18,15 @@ public static class WebSocketRelay
         var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, abort.Token);
 
         var first = await Task.WhenAny(clientToAgent, agentToClient).ConfigureAwait(false);
-        if (first.Result.End is PumpEnd.Failed or PumpEnd.Canceled)
+        var outcome = first.Result;
+        if (outcome.End is PumpEnd.Failed)
         {
-            // One side vanished without a close frame: tell the other side why, then stop.
-            var other = first == clientToAgent ? agent : client;
-            var reason = first == clientToAgent ? "client disconnected" : "agent disconnected";
-            await TryCloseAsync(other, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
+            // One side vanished without a close frame. Which one depends on whether the receive or the send
+            // failed; tell the side still alive why, then stop.
+            var fromClient = first == clientToAgent;
+            var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
+            var (alive, reason) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+            await TryCloseAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
             await abort.CancelAsync().ConfigureAwait(false);
         }
 
@@ -36,11 +39,14 @@ public static class WebSocketRelay
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         long total = 0;
+        var side = PumpSide.Source;
         try
         {
             while (true)
             {
+                side = PumpSide.Source;
                 var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                side = PumpSide.Destination;
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     var status = source.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
@@ -63,7 +69,8 @@ public static class WebSocketRelay
         }
         catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
-            return new PumpResult(PumpEnd.Failed, total, $"{sourceName}: {WebSocketPump.Describe(ex)}");
+            var who = side == PumpSide.Source ? sourceName : sourceName == "client" ? "agent" : "client";
+            return new PumpResult(PumpEnd.Failed, total, $"{who}: {WebSocketPump.Describe(ex)}", side);
         }
         finally
         {

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Tests.Support;
+
+namespace Porthole.Tunnel.Tests.Relay;
+
+public sealed class StreamTunnelTests
+{
+    [Fact]
+    public async Task RunAsync_CarriesBytesBothWaysAtOnce_ByteIdentical()
+    {
+        const int Size = 8 * 1024 * 1024;
+        var upload = RandomNumberGenerator.GetBytes(Size);
+        var download = RandomNumberGenerator.GetBytes(Size);
+        using var session = await TunnelHarness.StartAsync();
+
+        async Task<(byte[] Hash, long Length)> SendAndReceive(Socket socket, NetworkStream stream, byte[] payload)
+        {
+            var receive = stream.HashToEndAsync();
+            await stream.WriteAsync(payload);
+            socket.Shutdown(SocketShutdown.Send);
+            return await receive;
+        }
+
+        var atTarget = SendAndReceive(session.ClientApp, session.ClientAppStream, upload);
+        var atClient = SendAndReceive(session.TargetApp, session.TargetAppStream, download);
+        var received = await Task.WhenAll(atTarget, atClient).WaitAsync(Timeouts.Test);
+
+        Assert.Equal(Size, received[0].Length);
+        Assert.Equal(SHA256.HashData(download), received[0].Hash);
+        Assert.Equal(Size, received[1].Length);
+        Assert.Equal(SHA256.HashData(upload), received[1].Hash);
+
+        var client = await session.ClientTunnel.WaitAsync(Timeouts.Test);
+        var target = await session.TargetTunnel.WaitAsync(Timeouts.Test);
+        Assert.True(client.Succeeded, $"client: {client}");
+        Assert.True(target.Succeeded, $"target: {target}");
+        Assert.Null(client.FailureReason);
+        Assert.Equal(Size, client.LocalToRemote.Bytes);
+        Assert.Equal(Size, client.RemoteToLocal.Bytes);
+        Assert.Equal(Size, target.LocalToRemote.Bytes);
+        Assert.Equal(Size, target.RemoteToLocal.Bytes);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, session.WebSocket.Client.CloseStatus);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, session.WebSocket.Server.CloseStatus);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenClientHalfCloses_TargetReadsEofAndCanStillAnswer()
+    {
+        using var session = await TunnelHarness.StartAsync();
+
+        // Like `ssh host cmd < file`: the request ends with a half-close, the answer comes afterwards.
+        await session.ClientAppStream.WriteAsync("request"u8.ToArray());
+        session.ClientApp.Shutdown(SocketShutdown.Send);
+
+        var request = await session.TargetAppStream.ReadToEndAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal("request", Encoding.ASCII.GetString(request));
+        Assert.False(session.ClientTunnel.IsCompleted, "the tunnel must stay open for the answer");
+
+        await session.TargetAppStream.WriteAsync("answer after EOF"u8.ToArray());
+        await Task.Delay(100);
+        await session.TargetAppStream.WriteAsync(" and more"u8.ToArray());
+        session.TargetApp.Shutdown(SocketShutdown.Send);
+
+        var answer = await session.ClientAppStream.ReadToEndAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal("answer after EOF and more", Encoding.ASCII.GetString(answer));
+        Assert.True((await session.ClientTunnel.WaitAsync(Timeouts.Test)).Succeeded);
+        Assert.True((await session.TargetTunnel.WaitAsync(Timeouts.Test)).Succeeded);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenTargetHalfCloses_ClientReadsEofAndCanStillSend()
+    {
+        using var session = await TunnelHarness.StartAsync();
+
+        // Like a server banner followed by EOF while the client still uploads.
+        await session.TargetAppStream.WriteAsync("banner"u8.ToArray());
+        session.TargetApp.Shutdown(SocketShutdown.Send);
+        Assert.Equal("banner", Encoding.ASCII.GetString(await session.ClientAppStream.ReadToEndAsync().WaitAsync(Timeouts.Test)));
+
+        await session.ClientAppStream.WriteAsync("upload"u8.ToArray());
+        session.ClientApp.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal("upload", Encoding.ASCII.GetString(await session.TargetAppStream.ReadToEndAsync().WaitAsync(Timeouts.Test)));
+        Assert.True((await session.ClientTunnel.WaitAsync(Timeouts.Test)).Succeeded);
+        Assert.True((await session.TargetTunnel.WaitAsync(Timeouts.Test)).Succeeded);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenPeerClosesWithReason_EndsWithThatReason()
+    {
+        using var local = await SocketPair.CreateAsync();
+        using var webSocket = await WebSocketPair.CreateAsync();
+        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "client");
+        const string Reason = "target connection failed: connection reset by peer";
+
+        var peer = webSocket.Client;
+        await peer.SendBinaryAsync("partial"u8.ToArray());
+        await peer.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, Reason, CancellationToken.None);
+
+        var result = await tunnel.WaitAsync(Timeouts.Test);
+        Assert.False(result.Succeeded);
+        Assert.Equal(PumpEnd.PeerClosed, result.RemoteToLocal.End);
+        Assert.Equal(Reason, result.FailureReason);
+        Assert.Equal(7, result.RemoteToLocal.Bytes);
+
+        var buffer = new byte[7];
+        await local.LeftStream.ReadExactlyAsync(buffer).AsTask().WaitAsync(Timeouts.Test);
+        Assert.Equal("partial", Encoding.ASCII.GetString(buffer));
+
+        // The tunnel completes the close handshake instead of dropping the connection.
+        var (type, _) = await peer.ReceiveMessageAsync().WaitAsync(Timeouts.Short);
+        Assert.Equal(WebSocketMessageType.Close, type);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenLocalConnectionResets_ClosesWebSocketWithLocalNameAndReason()
+    {
+        using var local = await SocketPair.CreateAsync();
+        using var webSocket = await WebSocketPair.CreateAsync();
+        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "target");
+
+        // Linger 0 turns close into a TCP RST: the target "crashed".
+        local.Left.LingerState = new LingerOption(true, 0);
+        local.Left.Close();
+
+        var result = await tunnel.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.Failed, result.LocalToRemote.End);
+        Assert.Equal("connection reset by peer", result.FailureReason);
+
+        // The design promises the peer a readable reason (docs/design/core-tunnel.md, "Data framing").
+        var (type, _) = await webSocket.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Short);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, webSocket.Client.CloseStatus);
+        Assert.Equal("target connection failed: connection reset by peer", webSocket.Client.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenCancelled_EndsBothDirectionsPromptly()
+    {
+        using var cancel = new CancellationTokenSource();
+        using var session = await TunnelHarness.StartAsync(clientToken: cancel.Token);
+
+        // Traffic first, so the session is demonstrably alive when it is cancelled.
+        await session.ClientAppStream.WriteAsync("ping"u8.ToArray());
+        var ping = new byte[4];
+        await session.TargetAppStream.ReadExactlyAsync(ping).AsTask().WaitAsync(Timeouts.Test);
+
+        var stopwatch = Stopwatch.StartNew();
+        await cancel.CancelAsync();
+        var result = await session.ClientTunnel.WaitAsync(Timeouts.Test);
+        stopwatch.Stop();
+
+        Assert.Equal(PumpEnd.Canceled, result.LocalToRemote.End);
+        Assert.Equal(PumpEnd.Canceled, result.RemoteToLocal.End);
+        Assert.False(result.Succeeded);
+        // Well under StreamTunnel's 2 s "abandon" grace: both pumps honoured the token themselves.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"took {stopwatch.Elapsed}");
+
+        // The far end notices that the session is gone instead of hanging.
+        var target = await session.TargetTunnel.WaitAsync(Timeouts.Test);
+        Assert.False(target.Succeeded);
+    }
+}

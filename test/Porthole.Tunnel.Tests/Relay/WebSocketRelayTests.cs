@@ -1,0 +1,183 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Tests.Support;
+
+namespace Porthole.Tunnel.Tests.Relay;
+
+/// <summary>
+/// The relay holds the server ends (<see cref="WebSocketPair.Server"/>) of two WebSockets; the tests play the
+/// client and the agent on the other ends.
+/// </summary>
+public sealed class WebSocketRelayTests
+{
+    [Fact]
+    public async Task RunAsync_ForwardsMessagesAndFinUnchangedBothWays()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, bufferSize: 4096);
+
+        var upload = RandomNumberGenerator.GetBytes(100_000);
+        var download = RandomNumberGenerator.GetBytes(5_000);
+        await client.Client.SendBinaryAsync("hello"u8.ToArray());
+        await client.Client.SendBinaryAsync(upload);
+        await client.Client.SendAsync(DataFrames.Fin, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        await agent.Client.SendBinaryAsync(download);
+        await agent.Client.SendAsync(DataFrames.Fin, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        Assert.Equal(Encoding.ASCII.GetBytes("hello").Concat(upload), await ReceiveUntilFinAsync(agent.Client).WaitAsync(Timeouts.Test));
+        Assert.Equal(download, await ReceiveUntilFinAsync(client.Client).WaitAsync(Timeouts.Test));
+
+        // Both sent and received fin: the client closes, the agent answers the close.
+        var clientClose = client.Client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, agent.Client.CloseStatus);
+        Assert.Equal("done", agent.Client.CloseStatusDescription);
+        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await clientClose.WaitAsync(Timeouts.Test);
+
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.PeerClosed, result.ClientToAgent.End);
+        Assert.Equal(PumpEnd.PeerClosed, result.AgentToClient.End);
+        Assert.Equal(5 + upload.Length + DataFrames.Fin.Length, result.ClientToAgent.Bytes);
+        Assert.Equal(download.Length + DataFrames.Fin.Length, result.AgentToClient.Bytes);
+        Assert.Equal(WebSocketState.Closed, client.Client.State);
+    }
+
+    [Fact]
+    public async Task RunAsync_KeepsFragmentedMessagesIntact()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, bufferSize: 1024);
+
+        await client.Client.SendBinaryAsync(new byte[3000], endOfMessage: false);
+        await client.Client.SendBinaryAsync([1, 2, 3], endOfMessage: true);
+        await client.Client.SendTextAsync("fin");
+
+        var (type, payload) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(new byte[3000].Concat(new byte[] { 1, 2, 3 }), payload);
+        var (finType, fin) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Text, finType);
+        Assert.True(DataFrames.IsFin(fin));
+
+        client.AbortClient();
+        agent.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task RunAsync_PassesCloseStatusAndDescriptionThrough()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        const string Reason = "target connection failed: connection reset by peer";
+
+        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, Reason, CancellationToken.None);
+
+        var (type, _) = await client.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.Client.CloseStatus);
+        Assert.Equal(Reason, client.Client.CloseStatusDescription);
+
+        // The client acknowledges; the acknowledgement reaches the agent and the relay ends.
+        await client.Client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, Reason, CancellationToken.None);
+        var (agentType, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, agentType);
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(new PumpResult(PumpEnd.PeerClosed, 0, Reason), result.AgentToClient);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenAgentVanishes_ClosesClientWithAgentDisconnected()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+
+        agent.AbortClient();
+
+        var (type, _) = await client.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.Client.CloseStatus);
+        Assert.Equal("agent disconnected", client.Client.CloseStatusDescription);
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.Failed, result.AgentToClient.End);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenClientVanishes_ClosesAgentWithClientDisconnected()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+
+        client.AbortClient();
+
+        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, agent.Client.CloseStatus);
+        Assert.Equal("client disconnected", agent.Client.CloseStatusDescription);
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.Failed, result.ClientToAgent.End);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenSendingToAgentFails_ClosesClientWithAgentDisconnected()
+    {
+        // The agent's connection breaks while the client uploads: the relay's send to the agent fails before its
+        // pending receive from the agent notices. The agent is the side that vanished, so the client must be told.
+        BreakableStream? agentConnection = null;
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync(wrapServerStream: s => agentConnection = new BreakableStream(s));
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        await client.Client.SendBinaryAsync("before"u8.ToArray());
+        Assert.Equal("before", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
+
+        agentConnection!.BreakWrites();
+        await client.Client.SendBinaryAsync("after"u8.ToArray());
+
+        var result = await relay.WaitAsync(Timeouts.Test);
+        var received = client.Client.ReceiveMessageAsync();
+        var closed = await Task.WhenAny(received, Task.Delay(Timeouts.Short)) == received && received.IsCompletedSuccessfully;
+        Assert.True(closed, $"the client got no close frame; relay result: {result}");
+        Assert.Equal(WebSocketMessageType.Close, (await received).Type);
+        Assert.Equal("agent disconnected", client.Client.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenCancelled_Ends()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        using var cancel = new CancellationTokenSource();
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, cancellationToken: cancel.Token);
+
+        await cancel.CancelAsync();
+
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.Canceled, result.ClientToAgent.End);
+        Assert.Equal(PumpEnd.Canceled, result.AgentToClient.End);
+    }
+
+    private static async Task<byte[]> ReceiveUntilFinAsync(WebSocket webSocket)
+    {
+        using var payload = new MemoryStream();
+        while (true)
+        {
+            var (type, bytes) = await webSocket.ReceiveMessageAsync();
+            if (type == WebSocketMessageType.Text && DataFrames.IsFin(bytes))
+            {
+                return payload.ToArray();
+            }
+
+            Assert.Equal(WebSocketMessageType.Binary, type);
+            payload.Write(bytes);
+        }
+    }
+}
