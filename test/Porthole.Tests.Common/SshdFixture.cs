@@ -135,6 +135,8 @@ public sealed class SshdFixture : IAsyncLifetime, IAsyncDisposable
         PermitRootLogin prohibit-password
         LogLevel VERBOSE
         Subsystem sftp internal-sftp
+        # The default (10:30:100) randomly drops unauthenticated connections past 10; tests open 20 at once.
+        MaxStartups 100
 
         """));
 

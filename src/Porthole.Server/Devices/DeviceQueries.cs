@@ -9,7 +9,7 @@ namespace Porthole.Server.Devices;
 public static class DeviceQueries
 {
     /// <summary>Finds a device by id, else by name (route segments accept either).</summary>
-    public static async Task<Device?> FindAsync(this IQueryable<Device> devices, string idOrName, CancellationToken cancellationToken) =>
+    public static async Task<Device?> FindByIdOrNameAsync(this IQueryable<Device> devices, string idOrName, CancellationToken cancellationToken) =>
         await devices.SingleOrDefaultAsync(d => d.Id == idOrName, cancellationToken)
         ?? await devices.SingleOrDefaultAsync(d => d.Name == idOrName, cancellationToken);
 

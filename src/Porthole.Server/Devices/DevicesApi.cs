@@ -33,7 +33,7 @@ public static class DevicesApi
 
     private static async Task<Results<Ok<DeviceDto>, ProblemHttpResult>> ShowAsync(string device, PortholeDbContext db, IDevicePresence presence, TimeProvider time, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.AsNoTracking().WithDetails().FindAsync(device, cancellationToken);
+        var found = await db.Devices.AsNoTracking().WithDetails().FindByIdOrNameAsync(device, cancellationToken);
         return found is null ? DeviceNotFound(device) : TypedResults.Ok(found.ToDto(presence, time));
     }
 
@@ -83,7 +83,7 @@ public static class DevicesApi
     private static async Task<Results<Ok<CreateDeviceResponse>, ProblemHttpResult>> ReissueEnrolmentAsync(
         string device, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, IOptions<PortholeServerOptions> options, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.FindAsync(device, cancellationToken);
+        var found = await db.Devices.FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DeviceNotFound(device);
@@ -102,7 +102,7 @@ public static class DevicesApi
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(
         string device, HttpContext context, PortholeDbContext db, IDevicePresence presence, AuditLog audit, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.FindAsync(device, cancellationToken);
+        var found = await db.Devices.FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DeviceNotFound(device);

@@ -24,7 +24,7 @@ public static class EndpointsApi
 
     private static async Task<Results<Ok<List<EndpointDto>>, ProblemHttpResult>> ListAsync(string device, PortholeDbContext db, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.AsNoTracking().Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        var found = await db.Devices.AsNoTracking().Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DevicesApi.DeviceNotFound(device);
@@ -42,7 +42,7 @@ public static class EndpointsApi
     private static async Task<Results<Created<EndpointDto>, ProblemHttpResult>> CreateAsync(
         string device, CreateEndpointRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        var found = await db.Devices.Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DevicesApi.DeviceNotFound(device);
@@ -128,7 +128,7 @@ public static class EndpointsApi
     /// <summary>Finds an endpoint (by id or name) of a device (by id or name), or the problem to return.</summary>
     internal static async Task<(DeviceEndpoint? Endpoint, ProblemHttpResult? Problem)> FindAsync(PortholeDbContext db, string device, string endpoint, CancellationToken cancellationToken)
     {
-        var owner = await db.Devices.Include(d => d.Endpoints).FindAsync(device, cancellationToken);
+        var owner = await db.Devices.Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
         if (owner is null)
         {
             return (null, DevicesApi.DeviceNotFound(device));
