@@ -10,6 +10,8 @@ packages=()
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
 command -v scp >/dev/null 2>&1 || packages+=(openssh-client)
+command -v tinyproxy >/dev/null 2>&1 || packages+=(tinyproxy)
+command -v socat >/dev/null 2>&1 || packages+=(socat)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "Installing: ${packages[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -79,7 +79,7 @@ public sealed class PortholeStack : IAsyncLifetime
     }
 
     /// <summary>Registers, enrols and runs an agent for a new device, and waits until the server sees it online.</summary>
-    public async Task<Gateway> StartGatewayAsync(string name, bool disableRemoteAccess = false, Uri? serverUrl = null)
+    public async Task<Gateway> StartGatewayAsync(string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null)
     {
         var token = await RegisterDeviceAsync(name);
         var stateDirectory = _directory.Combine("agents", name);
@@ -90,7 +90,7 @@ public sealed class PortholeStack : IAsyncLifetime
         Assert.True(enrol.ExitCode == 0, "enrol failed: " + enrol);
 
         var gateway = new Gateway(name, stateDirectory);
-        gateway.Start(disableRemoteAccess);
+        gateway.Start(disableRemoteAccess, agentEnvironment);
         _owned.Add(gateway);
         await WaitForOnlineAsync(name, expected: true);
         return gateway;
