@@ -1,0 +1,81 @@
+using System.Globalization;
+
+namespace Porthole.Bench;
+
+/// <summary>Command line of <c>bench/run.sh</c>; every value has a default for a full run (≈5–10 min on 2 cores).</summary>
+public sealed class BenchOptions
+{
+    /// <summary>A few seconds per path, so CI can check the suite still runs (it asserts that it ran, not how fast).</summary>
+    public bool Smoke { get; private set; }
+
+    /// <summary>Seconds per iperf3 run (default 4; smoke 1).</summary>
+    public double Duration { get; private set; } = 4;
+
+    /// <summary>Repetitions of every throughput test; medians are reported (default 3; smoke 1).</summary>
+    public int Repeats { get; private set; } = 3;
+
+    /// <summary>Round trips per latency measurement (default 10 000; smoke 200).</summary>
+    public int RoundTrips { get; private set; } = 10_000;
+
+    /// <summary>Sessions opened one after another for set-up time (default 100; smoke 5).</summary>
+    public int SetUps { get; private set; } = 100;
+
+    /// <summary>Idle sessions held open for the memory figure (default 500; smoke 10).</summary>
+    public int IdleSessions { get; private set; } = 500;
+
+    /// <summary>Idle agents (in-process control channels) for the memory figure (default 1 000; smoke 10).</summary>
+    public int IdleAgents { get; private set; } = 1000;
+
+    /// <summary>Where JSON and SVG go (default bench/results).</summary>
+    public string? OutputDirectory { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        if (args.Contains("--smoke"))
+        {
+            options.Smoke = true;
+            options.Duration = 1;
+            options.Repeats = 1;
+            options.RoundTrips = 200;
+            options.SetUps = 5;
+            options.IdleSessions = 10;
+            options.IdleAgents = 10;
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--smoke":
+                    break;
+                case "--duration":
+                    options.Duration = double.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--repeats":
+                    options.Repeats = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--round-trips":
+                    options.RoundTrips = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--setups":
+                    options.SetUps = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--idle-sessions":
+                    options.IdleSessions = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--idle-agents":
+                    options.IdleAgents = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--out":
+                    options.OutputDirectory = Next();
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i]}; see bench/README.md");
+            }
+        }
+
+        return options;
+    }
+}

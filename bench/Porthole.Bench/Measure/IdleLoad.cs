@@ -1,0 +1,146 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Porthole.Bench.Paths;
+using Porthole.Protocol.Api;
+using Porthole.Protocol.Control;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Bench.Measure;
+
+/// <summary>Server memory (PSS) added by idle sessions and by idle connected agents.</summary>
+public static class IdleLoad
+{
+    /// <summary>
+    /// Opens <paramref name="count"/> sessions through the echo forward, proves each carries a byte, leaves them
+    /// idle and returns the server's PSS growth per session in KiB.
+    /// </summary>
+    public static async Task<double> SessionsAsync(PortholePath path, int count)
+    {
+        var before = await SettledPssAsync(path.ServerPid);
+        var sockets = new List<Socket>(count);
+        try
+        {
+            var one = new byte[1];
+            for (var i = 0; i < count; i++)
+            {
+                var socket = Latency.Connect(path.EchoPort);
+                sockets.Add(socket);
+                socket.Send(one);
+                if (socket.Receive(one) != 1)
+                {
+                    throw new InvalidOperationException("idle session carried no byte");
+                }
+            }
+
+            var after = await SettledPssAsync(path.ServerPid);
+            return (after - before) / (double)count;
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+
+            // Let the sessions wind down before the next measurement.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    /// <summary>
+    /// Registers and enrols <paramref name="count"/> devices, connects each one's control channel (hello/welcome,
+    /// exactly what porthole-agent does) from this process, and returns the server's PSS growth per agent in KiB.
+    /// </summary>
+    public static async Task<double> AgentsAsync(PortholePath path, int count)
+    {
+        var trust = path.Fingerprint is null ? new ServerTrust(Insecure: true) : new ServerTrust(path.Fingerprint);
+        using var handler = trust.CreateHandler();
+        handler.UseProxy = false;
+        handler.MaxConnectionsPerServer = 64;
+        using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = path.ServerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", path.ApiToken());
+        var credentials = new string[count];
+        var stamp = DateTime.UtcNow.Ticks.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+        {
+            var created = await http.PostAsJsonAsync("/api/v1/devices", new CreateDeviceRequest($"idle-{stamp}-{i}"), ApiJsonContext.Default.CreateDeviceRequest, ct);
+            created.EnsureSuccessStatusCode();
+            var device = await created.Content.ReadFromJsonAsync(ApiJsonContext.Default.CreateDeviceResponse, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/enrol") { Content = JsonContent.Create(new EnrolRequest(device!.EnrolmentToken), ApiJsonContext.Default.EnrolRequest) };
+            request.Headers.Authorization = null;
+            var enrolled = await http.SendAsync(request, ct);
+            enrolled.EnsureSuccessStatusCode();
+            credentials[i] = (await enrolled.Content.ReadFromJsonAsync(ApiJsonContext.Default.EnrolResponse, ct))!.Credential;
+        });
+
+        var before = await SettledPssAsync(path.ServerPid);
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        var connector = new DataWebSocketConnector(invoker);
+        var uri = DataWebSocketConnector.ToWebSocketUri(path.ServerUrl, "/api/v1/agent/control");
+        var channels = new ControlChannel[count];
+        using var stop = new CancellationTokenSource();
+        var readers = new Task[count];
+        try
+        {
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            {
+                var webSocket = await connector.ConnectAsync(uri, credentials[i], ControlProtocol.SubProtocol, null, ct);
+                var channel = new ControlChannel(webSocket);
+                channels[i] = channel;
+                await channel.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, "bench", true, "bench"), ct);
+                var welcome = await channel.ReceiveAsync(ct);
+                if (welcome.Message is not WelcomeMessage)
+                {
+                    throw new InvalidOperationException($"agent {i} was not welcomed: {welcome.Error ?? welcome.Message?.GetType().Name}");
+                }
+
+                // A pending read answers the server's keep-alive pings, as the real agent's read loop does.
+                readers[i] = DrainAsync(channel, stop.Token);
+            });
+
+            var after = await SettledPssAsync(path.ServerPid);
+            return (after - before) / (double)count;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var channel in channels)
+            {
+                channel?.WebSocket.Abort();
+                channel?.Dispose();
+            }
+
+            await Task.WhenAll(readers.Where(r => r is not null)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    private static async Task DrainAsync(ControlChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!(await channel.ReceiveAsync(cancellationToken)).IsClosed)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    /// <summary>PSS after the server has had a moment to finish allocating (median of three reads).</summary>
+    private static async Task<long> SettledPssAsync(int pid)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var samples = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            samples.Add(ProcStats.PssKiB(pid));
+            await Task.Delay(200);
+        }
+
+        return (long)Stats.Median(samples);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text.Json;
+using Porthole.Tests.Common;
+
+namespace Porthole.Bench.Paths;
+
+/// <summary>
+/// The real chain: <c>porthole forward</c> → porthole-server → porthole-agent → target, over plain ws:// or
+/// wss:// end to end (the server's embedded self-signed certificate, pinned by fingerprint).
+/// </summary>
+public sealed class PortholePath : BenchPath
+{
+    private const string AdminPassword = "porthole-bench-password";
+    private readonly TempDirectory _directory;
+    private readonly List<ProcessRunner> _processes = [];
+    private ProcessRunner _server = null!;
+    private ProcessRunner _agent = null!;
+    private ProcessRunner _forwardIperf = null!;
+    private ProcessRunner _forwardEcho = null!;
+
+    private PortholePath(bool tls)
+    {
+        Tls = tls;
+        _directory = new TempDirectory(tls ? "porthole-bench-wss" : "porthole-bench-ws");
+    }
+
+    public bool Tls { get; }
+
+    public override string Key => Tls ? "porthole-wss" : "porthole-ws";
+
+    public override string Label => Tls ? "Porthole wss://" : "Porthole ws://";
+
+    public Uri ServerUrl { get; private set; } = null!;
+
+    public string? Fingerprint { get; private set; }
+
+    public int ServerPid => _server.Id;
+
+    public override IEnumerable<int> ServerPids => [_server.Id];
+
+    public override IEnumerable<int> ChainPids => [_forwardIperf.Id, _forwardEcho.Id, _server.Id, _agent.Id];
+
+    /// <summary>The forward whose sessions go to the echo server (for idle-session memory).</summary>
+    public string ConfigPath => _directory.Combine("cli", "config.json");
+
+    public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
+    {
+        ["PORTHOLE_CONFIG"] = ConfigPath,
+        ["PORTHOLE_SERVER"] = null,
+        ["PORTHOLE_TOKEN"] = null,
+        ["HTTPS_PROXY"] = null,
+        ["https_proxy"] = null,
+        ["HTTP_PROXY"] = null,
+        ["http_proxy"] = null,
+        ["ALL_PROXY"] = null,
+        ["all_proxy"] = null,
+    };
+
+    public static async Task<PortholePath> StartAsync(bool tls, int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment = null)
+    {
+        var path = new PortholePath(tls);
+        try
+        {
+            await path.InitializeAsync(iperfPort, echoPort, serverEnvironment);
+            return path;
+        }
+        catch
+        {
+            await path.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task InitializeAsync(int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment)
+    {
+        var environment = new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword };
+        foreach (var (name, value) in serverEnvironment ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        _server = Own(ProcessRunner.Start(
+            Binaries.Server,
+            ["--urls", Tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0", "--data-dir", _directory.Combine("server")],
+            environment));
+        var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        ServerUrl = new Uri(listening["Listening on: ".Length..]);
+        var fingerprintLine = _server.StandardOutputLines.FirstOrDefault(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
+        Fingerprint = fingerprintLine?[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+        string[] pin = Tls && Fingerprint is not null ? ["--fingerprint", Fingerprint] : [];
+
+        await CliOkAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", .. pin], AdminPassword + "\n");
+        var token = await AddDeviceAsync("bench-gw");
+        var state = _directory.Combine("agent");
+        var enrol = await ProcessRunner.RunAsync(Binaries.Agent, ["enrol", "--server", ServerUrl.ToString(), "--token", token, "--state-dir", state, .. pin], timeout: TimeSpan.FromSeconds(60), environment: CliEnvironment);
+        Check(enrol, "porthole-agent enrol");
+        _agent = Own(ProcessRunner.Start(Binaries.Agent, ["run", "--state-dir", state], CliEnvironment));
+        await WaitOnlineAsync("bench-gw");
+
+        await CliOkAsync(["endpoints", "add", "bench-gw", "--name", "iperf", "--host", "127.0.0.1", "--port", iperfPort.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp"]);
+        await CliOkAsync(["endpoints", "add", "bench-gw", "--name", "echo", "--host", "127.0.0.1", "--port", echoPort.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp"]);
+        (_forwardIperf, IperfPort) = await ForwardAsync("bench-gw/iperf");
+        (_forwardEcho, EchoPort) = await ForwardAsync("bench-gw/echo");
+    }
+
+    /// <summary>Registers a device and returns its enrolment token.</summary>
+    public async Task<string> AddDeviceAsync(string name)
+    {
+        var output = await CliOkAsync(["devices", "add", name, "--json"]);
+        using var json = JsonDocument.Parse(output);
+        return json.RootElement.GetProperty("enrolmentToken").GetString()!;
+    }
+
+    /// <summary>The API token the CLI logged in with.</summary>
+    public string ApiToken()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(ConfigPath));
+        foreach (var property in json.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.String && property.Value.GetString()!.StartsWith("pat_", StringComparison.Ordinal))
+            {
+                return property.Value.GetString()!;
+            }
+        }
+
+        throw new InvalidOperationException("no API token in " + ConfigPath);
+    }
+
+    private async Task<(ProcessRunner Forward, int Port)> ForwardAsync(string target)
+    {
+        var forward = Own(ProcessRunner.Start(Binaries.Cli, ["forward", target, "--local-port", "0"], CliEnvironment));
+        var line = await forward.WaitForLineAsync(l => l.StartsWith("Forwarding 127.0.0.1:", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var address = line.Split(' ')[1];
+        return (forward, int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    private async Task WaitOnlineAsync(string device)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var json = JsonDocument.Parse(await CliOkAsync(["devices", "show", device, "--json"]));
+            if (json.RootElement.GetProperty("online").GetBoolean())
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"agent of {device} did not come online:\n{_agent.CapturedOutput}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<string> CliOkAsync(IEnumerable<string> arguments, string? stdin = null)
+    {
+        var result = await ProcessRunner.RunAsync(Binaries.Cli, arguments, stdin, TimeSpan.FromSeconds(60), CliEnvironment);
+        Check(result, "porthole " + string.Join(' ', arguments.Take(2)));
+        return result.StandardOutput;
+    }
+
+    private static void Check(ProcessResult result, string what)
+    {
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{what} failed: {result}");
+        }
+    }
+
+    private ProcessRunner Own(ProcessRunner runner)
+    {
+        _processes.Add(runner);
+        return runner;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            await _processes[i].DisposeAsync();
+        }
+
+        _directory.Dispose();
+        await base.DisposeAsync();
+    }
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Porthole.Bench;
+using Porthole.Bench.Measure;
+using Porthole.Bench.Paths;
+using Porthole.Bench.Report;
+using Porthole.Tests.Common;
+
+// The end-to-end benchmark of issue 7. One command: bench/run.sh [--smoke]. See bench/README.md.
+var options = BenchOptions.Parse(args);
+var started = Stopwatch.StartNew();
+var outputDirectory = options.OutputDirectory ?? Path.Combine(Binaries.RepositoryRoot, "bench", "results");
+Directory.CreateDirectory(outputDirectory);
+void Log(string line) => Console.Error.WriteLine($"[{started.Elapsed:mm\\:ss}] {line}");
+
+using var echo = new EchoServer();
+var (iperfServer, iperfPort) = await Iperf.StartServerAsync();
+await using var iperfOwner = iperfServer;
+await using var sshd = await SshdFixture.StartAsync();
+Log($"targets: iperf3 :{iperfPort}, echo :{echo.Port}, sshd :{sshd.Port}");
+
+var paths = new List<BenchPath> { new DirectPath(iperfPort, echo.Port) };
+try
+{
+    paths.Add(await SshForwardPath.StartAsync(sshd, null, iperfPort, echo.Port));
+    paths.Add(await SshForwardPath.StartAsync(sshd, "aes128-gcm@openssh.com", iperfPort, echo.Port));
+    paths.Add(await PortholePath.StartAsync(tls: false, iperfPort, echo.Port));
+    paths.Add(await PortholePath.StartAsync(tls: true, iperfPort, echo.Port));
+    Log("paths up: " + string.Join(", ", paths.Select(p => p.Label)));
+
+    var results = paths.ToDictionary(p => p.Key, p => new PathResult(p.Key, p.Label));
+
+    // Throughput: repetitions round-robin over the paths, so background load on this shared machine spreads
+    // over all of them instead of skewing one.
+    for (var repeat = 1; repeat <= options.Repeats; repeat++)
+    {
+        foreach (var path in paths)
+        {
+            var result = results[path.Key];
+            foreach (var test in PathResult.ThroughputTests)
+            {
+                var streams = test.StartsWith('8') ? 8 : 1;
+                var reverse = test.EndsWith("down", StringComparison.Ordinal);
+                var serverPids = path.ServerPids.ToList();
+                var chainPids = path.ChainPids.ToList();
+                var serverCpu = ProcStats.CpuSeconds(serverPids);
+                var chainCpu = ProcStats.CpuSeconds(chainPids);
+                var (bits, bytes) = await Iperf.RunAsync(path.IperfPort, streams, reverse, options.Duration);
+                result.ServerCpuSeconds += ProcStats.CpuSeconds(serverPids) - serverCpu;
+                result.ChainCpuSeconds += ProcStats.CpuSeconds(chainPids) - chainCpu;
+                result.BytesRelayed += bytes;
+                result.Throughput[test].Add(bits / 1e9);
+                Log($"{repeat}/{options.Repeats} {path.Label,-24} {test,-15} {bits / 1e9,6:0.00} Gbit/s");
+            }
+        }
+    }
+
+    foreach (var path in paths)
+    {
+        var result = results[path.Key];
+        result.Rtt1 = Latency.RoundTrips(path.EchoPort, 1, options.RoundTrips);
+        result.Rtt4K = Latency.RoundTrips(path.EchoPort, 4096, options.RoundTrips / 2);
+        result.SetUpMs = Latency.SetUp(path.EchoPort, options.SetUps);
+        Log($"{path.Label,-24} rtt 1 B p50 {result.Rtt1.P50:0} µs, 4 KiB p50 {result.Rtt4K.P50:0} µs, set-up p50 {result.SetUpMs.P50:0.00} ms");
+    }
+
+    foreach (var path in paths.OfType<PortholePath>())
+    {
+        var result = results[path.Key];
+        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions);
+        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each");
+        result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
+        Log($"{path.Label,-24} {options.IdleAgents} idle agents: {result.IdleAgentKiB:0.0} KiB each");
+    }
+
+    var run = new BenchRun(options, MachineInfo.Collect(), [.. paths.Select(p => results[p.Key])], DateTimeOffset.UtcNow, started.Elapsed);
+    var markdown = TableWriter.Markdown(run);
+    Console.WriteLine(markdown);
+    var stem = options.Smoke ? "smoke" : "latest";
+    await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".json"), JsonReport.Serialize(run));
+    await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".md"), markdown);
+    await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".svg"), SvgChart.Render(run));
+    Log($"wrote {stem}.json, {stem}.md, {stem}.svg to {outputDirectory}");
+
+    // Smoke mode asserts that every path ran and carried bytes, never how fast.
+    var missing = run.Paths.Where(p => PathResult.ThroughputTests.Any(t => !(p.MedianGbps(t) > 0)) || p.Rtt1 is null || p.SetUpMs is null).ToList();
+    if (missing.Count > 0)
+    {
+        Console.Error.WriteLine("bench: no figures for " + string.Join(", ", missing.Select(p => p.Label)));
+        return 1;
+    }
+
+    return 0;
+}
+finally
+{
+    foreach (var path in paths)
+    {
+        await path.DisposeAsync();
+    }
+}

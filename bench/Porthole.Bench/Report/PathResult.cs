@@ -1,0 +1,40 @@
+using Porthole.Bench.Measure;
+
+namespace Porthole.Bench.Report;
+
+/// <summary>Everything measured on one path; throughput keeps every sample, the report uses medians.</summary>
+public sealed class PathResult(string key, string label)
+{
+    /// <summary>Throughput test names in report order.</summary>
+    public static readonly string[] ThroughputTests = ["1 stream up", "1 stream down", "8 streams up", "8 streams down"];
+
+    public string Key { get; } = key;
+
+    public string Label { get; } = label;
+
+    /// <summary>Gbit/s samples per test.</summary>
+    public Dictionary<string, List<double>> Throughput { get; } = ThroughputTests.ToDictionary(t => t, _ => new List<double>());
+
+    public double ServerCpuSeconds { get; set; }
+
+    public double ChainCpuSeconds { get; set; }
+
+    public long BytesRelayed { get; set; }
+
+    public Latency.Result? Rtt1 { get; set; }
+
+    public Latency.Result? Rtt4K { get; set; }
+
+    public Latency.Result? SetUpMs { get; set; }
+
+    public double? IdleSessionKiB { get; set; }
+
+    public double? IdleAgentKiB { get; set; }
+
+    public double MedianGbps(string test) => Stats.Median(Throughput[test]);
+
+    /// <summary>Server core-seconds per GB (10^9 bytes) relayed, over every throughput run of this path.</summary>
+    public double? ServerCpuPerGB => BytesRelayed > 0 && ServerCpuSeconds > 0 ? ServerCpuSeconds / (BytesRelayed / 1e9) : null;
+
+    public double? ChainCpuPerGB => BytesRelayed > 0 && ChainCpuSeconds > 0 ? ChainCpuSeconds / (BytesRelayed / 1e9) : null;
+}
