@@ -14,7 +14,7 @@ public static class Program
         if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
         {
             // One line per docs/design/cli.md, exit 2 for usage errors (System.CommandLine's default is 1 plus the help text).
-            var messages = string.Join("; ", parseResult.Errors.Select(e => e.Message));
+            var messages = string.Join("; ", parseResult.Errors.Select(e => OneLine(e.Message)));
             await Console.Error.WriteLineAsync($"porthole: {messages} (see 'porthole --help')");
             return ExitCodes.Usage;
         }
@@ -22,4 +22,8 @@ public static class Program
         // Commands that run until interrupted (forward) handle SIGINT/SIGTERM themselves; the others may simply die.
         return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
+
+    // Some parser messages list choices on separate lines; scripts expect one line per failure.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

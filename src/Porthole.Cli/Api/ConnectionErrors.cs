@@ -23,7 +23,7 @@ public static class ConnectionErrors
                 return new CliException($"cannot reach {where}: its TLS certificate is not issued by the CA in {trust.CaCert} or does not name this host ({tls.Message})", exception);
             }
 
-            return new CliException($"cannot reach {where}: its TLS certificate is not trusted ({tls.Message}); pin it with --fingerprint (the server prints it at start) or trust its CA with --ca-cert FILE", exception);
+            return new CliException($"cannot reach {where}: its TLS certificate is not trusted by this system; pin it with --fingerprint (the server prints it at start) or trust its CA with --ca-cert FILE", exception);
         }
 
         if (Find<SocketException>(exception) is { } socket)

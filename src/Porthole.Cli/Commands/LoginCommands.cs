@@ -29,14 +29,14 @@ public static class LoginCommands
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             var context = CliContext.Resolve(parseResult, global);
-            var server = ServerUrl.Normalize(parseResult.GetValue(global.Server))
-                ?? ServerUrl.Normalize(Environment.GetEnvironmentVariable("PORTHOLE_SERVER"))
-                ?? throw CliException.Usage("login needs --server URL");
             if (!parseResult.GetValue(passwordStdin))
             {
                 throw CliException.Usage("pass the password on stdin with --password-stdin");
             }
 
+            var server = ServerUrl.Normalize(parseResult.GetValue(global.Server))
+                ?? ServerUrl.Normalize(Environment.GetEnvironmentVariable("PORTHOLE_SERVER"))
+                ?? throw CliException.Usage("login needs --server URL");
             var password = await Console.In.ReadLineAsync(cancellationToken);
             if (string.IsNullOrEmpty(password))
             {
