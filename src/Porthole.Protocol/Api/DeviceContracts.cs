@@ -6,7 +6,10 @@ public sealed record CreateDeviceRequest(string Name, string? Group = null, IRea
 /// <summary>A registered device and its one-time enrolment token.</summary>
 public sealed record CreateDeviceResponse(string Id, string Name, string EnrolmentToken, DateTimeOffset EnrolmentExpiresAt);
 
-/// <summary>A device as the API shows it.</summary>
+/// <summary>Body of <c>PATCH /api/v1/devices/{device}</c>; absent fields keep their value, an empty group moves the device to no group.</summary>
+public sealed record UpdateDeviceRequest(string? Name = null, string? Group = null, IReadOnlyList<string>? Tags = null);
+
+/// <summary>A device as the API shows it. <see cref="Group"/> is a path such as <c>plant-1/line-a</c>.</summary>
 public sealed record DeviceDto(
     string Id,
     string Name,

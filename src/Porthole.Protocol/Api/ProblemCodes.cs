@@ -19,4 +19,6 @@ public static class ProblemCodes
     public const string TargetTimeout = "target-timeout";
     public const string AgentTimeout = "agent-timeout";
     public const string EnrolmentInvalid = "enrolment-invalid";
+    public const string PasswordChangeRequired = "password-change-required";
+    public const string LockedOut = "locked-out";
 }

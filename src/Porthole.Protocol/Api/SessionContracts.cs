@@ -1,7 +1,10 @@
 namespace Porthole.Protocol.Api;
 
-/// <summary>Body of <c>POST /api/v1/sessions</c>: which device (name or id) and which endpoint (name or id).</summary>
-public sealed record CreateSessionRequest(string Device, string Endpoint);
+/// <summary>
+/// Body of <c>POST /api/v1/sessions</c>: which device (name or id) and which endpoint (name or id), and what
+/// kind of access (<c>tunnel</c> for the CLI's byte tunnel, the default; <c>vnc</c>, <c>terminal</c>, <c>web</c> for the console).
+/// </summary>
+public sealed record CreateSessionRequest(string Device, string Endpoint, string? Action = null);
 
 /// <summary>
 /// An opened session: the agent has already reached the target. The client must open the stream WebSocket

@@ -18,7 +18,7 @@ public static class EnrolmentApi
     }
 
     private static async Task<Results<Ok<EnrolResponse>, ProblemHttpResult>> EnrolAsync(
-        EnrolRequest request, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        EnrolRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Token) || !request.Token.StartsWith(SecretTokens.EnrolmentPrefix, StringComparison.Ordinal))
         {
@@ -31,7 +31,7 @@ public static class EnrolmentApi
         if (device is null || device.EnrolmentExpiresAt is not { } expires || expires <= now)
         {
             await audit.WriteAsync("anonymous", "device.enrol", device is null ? null : "device:" + device.Name, AuditOutcomes.Failure,
-                device is null ? "unknown or used token" : "expired token", cancellationToken);
+                device is null ? "unknown or used token" : "expired token", context.ClientAddress(), cancellationToken);
             return Invalid();
         }
 
@@ -42,7 +42,7 @@ public static class EnrolmentApi
         device.EnrolledAt = now;
         device.AgentVersion = request.AgentVersion;
         device.AgentHostname = request.Hostname;
-        audit.Add("device:" + device.Name, "device.enrol", "device:" + device.Name, detail: request.Hostname is null ? null : "host " + request.Hostname);
+        audit.Add("device:" + device.Name, "device.enrol", "device:" + device.Name, detail: request.Hostname is null ? null : "host " + request.Hostname, clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new EnrolResponse(device.Id, device.Name, credential));
     }

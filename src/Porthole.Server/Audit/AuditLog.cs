@@ -8,7 +8,7 @@ namespace Porthole.Server.Audit;
 public sealed class AuditLog(PortholeDbContext db, TimeProvider time)
 {
     /// <summary>Adds an entry to the current unit of work; it is saved with the caller's changes.</summary>
-    public void Add(string actor, string action, string? target, string outcome = AuditOutcomes.Success, string? detail = null) =>
+    public void Add(string actor, string action, string? target, string outcome = AuditOutcomes.Success, string? detail = null, string? clientAddress = null) =>
         db.AuditEntries.Add(new AuditEntry
         {
             At = time.GetUtcNow(),
@@ -17,12 +17,13 @@ public sealed class AuditLog(PortholeDbContext db, TimeProvider time)
             Target = target,
             Outcome = outcome,
             Detail = detail,
+            ClientAddress = clientAddress,
         });
 
     /// <summary>Adds an entry and saves it at once (for events with no other changes).</summary>
-    public async Task WriteAsync(string actor, string action, string? target, string outcome = AuditOutcomes.Success, string? detail = null, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(string actor, string action, string? target, string outcome = AuditOutcomes.Success, string? detail = null, string? clientAddress = null, CancellationToken cancellationToken = default)
     {
-        Add(actor, action, target, outcome, detail);
+        Add(actor, action, target, outcome, detail, clientAddress);
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -6,9 +6,7 @@ public sealed class User
     public required string Id { get; init; }
     public required string Username { get; set; }
     public required string PasswordHash { get; set; }
-
-    /// <summary>Built-in role name; the access-control model refines this into grants.</summary>
-    public required string Role { get; set; }
+    public List<RoleGrant> Grants { get; init; } = [];
     public bool Disabled { get; set; }
     public bool MustChangePassword { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
@@ -25,6 +23,52 @@ public sealed class ApiToken
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The permissions this token may use; <c>null</c> means all of its user's.</summary>
+    public List<string>? Scopes { get; set; }
+}
+
+/// <summary>A named set of permissions.</summary>
+public sealed class Role
+{
+    public required string Id { get; init; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public bool BuiltIn { get; init; }
+    public List<string> Permissions { get; set; } = [];
+}
+
+/// <summary>
+/// A role given to a user, optionally restricted to device groups (with their subgroups), tags, single devices
+/// and actions. Empty lists restrict nothing.
+/// </summary>
+public sealed class RoleGrant
+{
+    public required string Id { get; init; }
+    public required string UserId { get; init; }
+    public required string RoleId { get; init; }
+    public Role? Role { get; init; }
+    public List<string> GroupIds { get; set; } = [];
+    public List<string> Tags { get; set; } = [];
+    public List<string> DeviceIds { get; set; } = [];
+    public List<string> Actions { get; set; } = [];
+}
+
+/// <summary>
+/// A remote-access rule at one scope (global, group, tag, device). Staged rules take effect on commit;
+/// a staged rule with no value removes the committed rule of its scope.
+/// </summary>
+public sealed class RemoteAccessRule
+{
+    public long Id { get; init; }
+    public required string Scope { get; init; }
+
+    /// <summary>Group id, tag or device id; empty for the global rule.</summary>
+    public required string Target { get; init; }
+    public bool? Enabled { get; set; }
+    public bool Staged { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public required string UpdatedBy { get; set; }
 }
 
 /// <summary>A node of the device group tree.</summary>
@@ -59,9 +103,6 @@ public sealed class Device
 
     /// <summary>What the agent last reported about its local kill switch.</summary>
     public bool AgentRemoteAccessEnabled { get; set; } = true;
-
-    /// <summary>The server-side switch for this device (refined per group and tag by the access-control model).</summary>
-    public bool RemoteAccessEnabled { get; set; } = true;
 }
 
 /// <summary>A tag on a device.</summary>
@@ -89,10 +130,20 @@ public sealed class DeviceEndpoint
 public sealed class AuditEntry
 {
     public long Id { get; init; }
+
+    /// <summary>Position in the hash chain, assigned on append: 1, 2, 3… without gaps.</summary>
+    public long Sequence { get; set; }
     public DateTimeOffset At { get; init; }
     public required string Actor { get; init; }
     public required string Action { get; init; }
     public string? Target { get; init; }
     public required string Outcome { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>Address of the client that caused the event, when there was one.</summary>
+    public string? ClientAddress { get; init; }
+
+    /// <summary>Hash of the previous record (empty for the first); see <see cref="Audit.AuditChain"/>.</summary>
+    public string PreviousHash { get; set; } = "";
+    public string Hash { get; set; } = "";
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Porthole.Server.Audit;
 
 namespace Porthole.Server.Data;
 
@@ -12,12 +13,31 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
     public DbSet<DeviceTag> DeviceTags => Set<DeviceTag>();
     public DbSet<DeviceEndpoint> Endpoints => Set<DeviceEndpoint>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Role> Roles => Set<Role>();
+    public DbSet<RoleGrant> RoleGrants => Set<RoleGrant>();
+    public DbSet<RemoteAccessRule> RemoteAccessRules => Set<RemoteAccessRule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(user =>
         {
             user.HasIndex(u => u.Username).IsUnique();
+            user.HasMany(u => u.Grants).WithOne().HasForeignKey(g => g.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Role>(role =>
+        {
+            role.HasIndex(r => r.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<RoleGrant>(grant =>
+        {
+            grant.HasOne(g => g.Role).WithMany().HasForeignKey(g => g.RoleId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<RemoteAccessRule>(rule =>
+        {
+            rule.HasIndex(r => new { r.Scope, r.Target, r.Staged }).IsUnique();
         });
 
         modelBuilder.Entity<ApiToken>(token =>
@@ -56,6 +76,43 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
         modelBuilder.Entity<AuditEntry>(entry =>
         {
             entry.HasIndex(e => e.At);
+            entry.HasIndex(e => e.Sequence).IsUnique();
         });
     }
+
+    /// <summary>Saves, chaining any new audit records onto the log (see <see cref="AuditChain"/>).</summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var appended = ChangeTracker.Entries<AuditEntry>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (appended.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        await AuditChain.AppendLock.WaitAsync(cancellationToken);
+        try
+        {
+            var last = await AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+            var (sequence, previous) = (last?.Sequence ?? 0, last?.Hash ?? "");
+            foreach (var entry in appended)
+            {
+                entry.Sequence = ++sequence;
+                entry.PreviousHash = previous;
+                entry.Hash = AuditChain.ComputeHash(entry);
+                previous = entry.Hash;
+            }
+
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+        finally
+        {
+            AuditChain.AppendLock.Release();
+        }
+    }
+
+    /// <summary>Synchronous saves would bypass the audit chain's lock; the server only saves asynchronously.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        ChangeTracker.Entries<AuditEntry>().Any(e => e.State == EntityState.Added)
+            ? throw new NotSupportedException("save audit records with SaveChangesAsync")
+            : base.SaveChanges(acceptAllChangesOnSuccess);
 }

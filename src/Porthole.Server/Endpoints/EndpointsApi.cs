@@ -22,30 +22,40 @@ public static class EndpointsApi
         endpoints.MapDelete("/{endpoint}", RemoveAsync).RequireAuthorization(Permissions.RemoteAccessConfigure);
     }
 
-    private static async Task<Results<Ok<List<EndpointDto>>, ProblemHttpResult>> ListAsync(string device, PortholeDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<EndpointDto>>, ProblemHttpResult>> ListAsync(string device, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.AsNoTracking().Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
+        var found = await db.Devices.AsNoTracking().Include(d => d.Endpoints).Include(d => d.Tags).FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DevicesApi.DeviceNotFound(device);
         }
 
+        if (await DeviceAccess.CheckAsync(context, audit, found, Permissions.RemoteAccessRead) is { } denied)
+        {
+            return denied;
+        }
+
         return TypedResults.Ok(found.Endpoints.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => ToDto(e, found)).ToList());
     }
 
-    private static async Task<Results<Ok<EndpointDto>, ProblemHttpResult>> ShowAsync(string device, string endpoint, PortholeDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EndpointDto>, ProblemHttpResult>> ShowAsync(string device, string endpoint, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        var (found, problem) = await FindAsync(context, db, audit, device, endpoint, Permissions.RemoteAccessRead, null, cancellationToken);
         return found is null ? problem! : TypedResults.Ok(ToDto(found, found.Device!));
     }
 
     private static async Task<Results<Created<EndpointDto>, ProblemHttpResult>> CreateAsync(
         string device, CreateEndpointRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var found = await db.Devices.Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
+        var found = await db.Devices.Include(d => d.Endpoints).Include(d => d.Tags).FindByIdOrNameAsync(device, cancellationToken);
         if (found is null)
         {
             return DevicesApi.DeviceNotFound(device);
+        }
+
+        if (await DeviceAccess.CheckAsync(context, audit, found, Permissions.RemoteAccessConfigure) is { } denied)
+        {
+            return denied;
         }
 
         if (Validate(request.Name, request.Host, request.Port, request.Protocol) is { } invalid)
@@ -70,7 +80,7 @@ public static class EndpointsApi
             CreatedAt = time.GetUtcNow(),
         };
         db.Endpoints.Add(endpoint);
-        audit.Add(context.User.GetActor(), "endpoint.add", $"device:{found.Name}/{endpoint.Name}", detail: Describe(endpoint));
+        audit.Add(context.User.GetActor(), "endpoint.add", $"device:{found.Name}/{endpoint.Name}", detail: Describe(endpoint), clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/devices/{found.Id}/endpoints/{endpoint.Id}", ToDto(endpoint, found));
     }
@@ -78,7 +88,7 @@ public static class EndpointsApi
     private static async Task<Results<Ok<EndpointDto>, ProblemHttpResult>> UpdateAsync(
         string device, string endpoint, UpdateEndpointRequest request, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        var (found, problem) = await FindAsync(context, db, audit, device, endpoint, Permissions.RemoteAccessConfigure, null, cancellationToken);
         if (found is null)
         {
             return problem!;
@@ -105,7 +115,7 @@ public static class EndpointsApi
             found.Description = request.Description.Length == 0 ? null : request.Description;
         }
 
-        audit.Add(context.User.GetActor(), "endpoint.update", $"device:{found.Device!.Name}/{found.Name}", detail: $"{before} -> {Describe(found)}");
+        audit.Add(context.User.GetActor(), "endpoint.update", $"device:{found.Device!.Name}/{found.Name}", detail: $"{before} -> {Describe(found)}", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(ToDto(found, found.Device));
     }
@@ -113,25 +123,34 @@ public static class EndpointsApi
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(
         string device, string endpoint, HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(db, device, endpoint, cancellationToken);
+        var (found, problem) = await FindAsync(context, db, audit, device, endpoint, Permissions.RemoteAccessConfigure, null, cancellationToken);
         if (found is null)
         {
             return problem!;
         }
 
         db.Endpoints.Remove(found);
-        audit.Add(context.User.GetActor(), "endpoint.remove", $"device:{found.Device!.Name}/{found.Name}", detail: Describe(found));
+        audit.Add(context.User.GetActor(), "endpoint.remove", $"device:{found.Device!.Name}/{found.Name}", detail: Describe(found), clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 
-    /// <summary>Finds an endpoint (by id or name) of a device (by id or name), or the problem to return.</summary>
-    internal static async Task<(DeviceEndpoint? Endpoint, ProblemHttpResult? Problem)> FindAsync(PortholeDbContext db, string device, string endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds an endpoint (by id or name) of a device (by id or name) on which the caller holds
+    /// <paramref name="permission"/>, or the problem to return (404 when unseen, 403 when denied).
+    /// </summary>
+    internal static async Task<(DeviceEndpoint? Endpoint, ProblemHttpResult? Problem)> FindAsync(
+        HttpContext context, PortholeDbContext db, AuditLog audit, string device, string endpoint, string permission, string? action, CancellationToken cancellationToken)
     {
-        var owner = await db.Devices.Include(d => d.Endpoints).FindByIdOrNameAsync(device, cancellationToken);
-        if (owner is null)
+        var owner = await db.Devices.Include(d => d.Endpoints).Include(d => d.Tags).FindByIdOrNameAsync(device, cancellationToken);
+        if (owner is null || !context.GetUserAccess().Can(Permissions.DevicesRead, owner))
         {
             return (null, DevicesApi.DeviceNotFound(device));
+        }
+
+        if (await DeviceAccess.CheckAsync(context, audit, owner, permission, action) is { } denied)
+        {
+            return (null, denied);
         }
 
         var found = owner.Endpoints.FirstOrDefault(e => e.Id == endpoint) ?? owner.Endpoints.FirstOrDefault(e => e.Name == endpoint);

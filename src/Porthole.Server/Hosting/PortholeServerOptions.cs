@@ -26,6 +26,9 @@ public sealed class PortholeServerOptions
     /// <summary>Lifetime of API tokens created by <c>porthole login</c>; <c>null</c> means they never expire. Default: 30 days.</summary>
     public TimeSpan? LoginTokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
+    public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {
@@ -49,6 +52,11 @@ public sealed class PortholeServerOptions
         if (TargetConnectTimeout <= TimeSpan.Zero || TargetConnectTimeout > TimeSpan.FromMinutes(5))
         {
             throw new InvalidOperationException("Porthole:TargetConnectTimeout must be between 0 and 5 minutes.");
+        }
+
+        if (LoginAttemptsPerClientPerMinute < 1)
+        {
+            throw new InvalidOperationException("Porthole:LoginAttemptsPerClientPerMinute must be at least 1.");
         }
 
         if (ClientAttachTimeout <= TimeSpan.Zero)

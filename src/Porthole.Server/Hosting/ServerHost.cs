@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -12,6 +13,7 @@ using Porthole.Server.Devices;
 using Porthole.Server.Endpoints;
 using Porthole.Server.Identity;
 using Porthole.Server.Relay;
+using Porthole.Server.RemoteAccess;
 
 namespace Porthole.Server.Hosting;
 
@@ -45,12 +47,13 @@ public static class ServerHost
             .ValidateOnStart();
 
         ConfigureKestrel(builder, settings, dataDirectory);
-        ConfigureServices(builder.Services, dataDirectory);
+        ConfigureServices(builder.Services, dataDirectory, settings);
 
         var app = builder.Build();
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         MapRoutes(app);
         return app;
     }
@@ -63,6 +66,7 @@ public static class ServerHost
         {
             var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
             await db.Database.MigrateAsync();
+            await AdminBootstrap.EnsureBuiltInRolesAsync(db, CancellationToken.None);
             await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), TimeProvider.System, Console.Out, CancellationToken.None);
         }
 
@@ -113,13 +117,30 @@ public static class ServerHost
         });
     }
 
-    private static void ConfigureServices(IServiceCollection services, DataDirectory dataDirectory)
+    private static void ConfigureServices(IServiceCollection services, DataDirectory dataDirectory, PortholeServerOptions settings)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
         services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
         services.AddScoped<AuditLog>();
+        services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(AuthApi.LoginRateLimitPolicy, context => RateLimitPartition.GetSlidingWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new SlidingWindowRateLimiterOptions
+                {
+                    PermitLimit = settings.LoginAttemptsPerClientPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    SegmentsPerWindow = 6,
+                    QueueLimit = 0,
+                }));
+            limiter.OnRejected = (rejected, _) => new ValueTask(Http.ApiProblem.WriteAsync(
+                rejected.HttpContext, StatusCodes.Status429TooManyRequests, Porthole.Protocol.Api.ProblemCodes.LockedOut, "Too many attempts",
+                "too many password attempts from this address; wait a minute"));
+        });
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
         services.AddProblemDetails();
@@ -151,6 +172,12 @@ public static class ServerHost
         api.MapDevicesApi();
         api.MapEndpointsApi();
         api.MapSessionsApi();
+        api.MapUsersApi();
+        api.MapRolesApi();
+        api.MapTokensApi();
+        api.MapGroupsApi();
+        api.MapRemoteAccessApi();
+        api.MapAuditApi();
 
         var agent = api.MapGroup("/agent").WithTags("Agent");
         agent.MapEnrolmentApi();

@@ -10,37 +10,40 @@ using Porthole.Server.Http;
 
 namespace Porthole.Server.Identity;
 
-/// <summary><c>/api/v1/auth</c>: exchange a password for an API token, inspect and revoke it.</summary>
+/// <summary><c>/api/v1/auth</c>: exchange a password for an API token, change a password, inspect and revoke the token.</summary>
 public static class AuthApi
 {
+    /// <summary>The rate-limiting policy that bounds password attempts per client address.</summary>
+    public const string LoginRateLimitPolicy = "login";
+
     public static void MapAuthApi(this IEndpointRouteBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("Authentication");
-        auth.MapPost("/login", LoginAsync).AllowAnonymous();
+        auth.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
+        auth.MapPost("/password", ChangePasswordAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
         auth.MapPost("/logout", LogoutAsync).RequireAuthorization(Permissions.Authenticated);
-        auth.MapGet("/me", (HttpContext context) => TypedResults.Ok(new WhoAmIResponse(context.User.GetUsername(), context.User.GetTokenId() ?? "")))
-            .RequireAuthorization(Permissions.Authenticated);
+        auth.MapGet("/me", (HttpContext context) =>
+        {
+            var access = context.GetUserAccess();
+            return TypedResults.Ok(new WhoAmIResponse(access.Username, context.User.GetTokenId() ?? "", [.. access.Permissions.Order(StringComparer.Ordinal)]));
+        }).RequireAuthorization(Permissions.Authenticated);
     }
 
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
-        LoginRequest request, PortholeDbContext db, PasswordHashing hashing, AuditLog audit, TimeProvider time, IOptions<PortholeServerOptions> options, CancellationToken cancellationToken)
+        LoginRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, TimeProvider time,
+        IOptions<PortholeServerOptions> options, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Password))
+        var (user, problem) = await VerifyAsync(request.Username, request.Password, context, db, hashing, throttle, audit, "auth.login", cancellationToken);
+        if (user is null)
         {
-            return ApiProblem.Validation("username and password are required");
+            return problem!;
         }
 
-        var user = await db.Users.SingleOrDefaultAsync(u => u.Username == request.Username, cancellationToken);
-        if (user is null || user.Disabled || !hashing.Verify(user, request.Password, out var rehash))
+        if (user.MustChangePassword)
         {
-            // One message for every failure, so the answer does not reveal which usernames exist.
-            await audit.WriteAsync("user:" + request.Username, "auth.login", null, AuditOutcomes.Failure, "bad username or password", cancellationToken);
-            return ApiProblem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Login failed", "wrong username or password");
-        }
-
-        if (rehash)
-        {
-            user.PasswordHash = hashing.Hash(user, request.Password);
+            await audit.WriteAsync("user:" + user.Username, "auth.login", null, AuditOutcomes.Denied, "password change required", context.ClientAddress(), cancellationToken);
+            return ApiProblem.Create(StatusCodes.Status403Forbidden, ProblemCodes.PasswordChangeRequired, "Password change required",
+                "this password was generated and must be changed first: run 'porthole passwd --server URL --username NAME'");
         }
 
         var now = time.GetUtcNow();
@@ -54,10 +57,77 @@ public static class AuthApi
             CreatedAt = now,
             ExpiresAt = options.Value.LoginTokenLifetime is { } lifetime ? now + lifetime : null,
         };
+        if (!Names.IsValid(token.Name))
+        {
+            return ApiProblem.Validation(Names.Rule("a token name"));
+        }
+
         db.ApiTokens.Add(token);
-        audit.Add("user:" + user.Username, "auth.login", "token:" + token.Id, detail: "token name: " + token.Name);
+        audit.Add("user:" + user.Username, "auth.login", "token:" + token.Id, detail: "token name: " + token.Name, clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new LoginResponse(secret, token.Id, user.Username, token.ExpiresAt));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
+        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var (user, problem) = await VerifyAsync(request.Username, request.CurrentPassword, context, db, hashing, throttle, audit, "auth.password-change", cancellationToken);
+        if (user is null)
+        {
+            return problem!;
+        }
+
+        if (PasswordPolicy.Check(user.Username, request.NewPassword) is { } weak)
+        {
+            return ApiProblem.Validation(weak);
+        }
+
+        if (request.NewPassword == request.CurrentPassword)
+        {
+            return ApiProblem.Validation("the new password must differ from the current one");
+        }
+
+        user.PasswordHash = hashing.Hash(user, request.NewPassword);
+        user.MustChangePassword = false;
+        audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, clientAddress: context.ClientAddress());
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Checks a username and password with lock-out, slow-down and auditing of every failure.</summary>
+    private static async Task<(User? User, ProblemHttpResult? Problem)> VerifyAsync(
+        string? username, string? password, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, string action, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(username) || string.IsNullOrEmpty(password) || username.Length > 128 || password.Length > 1024)
+        {
+            return (null, ApiProblem.Validation("username and password are required"));
+        }
+
+        if (throttle.IsLockedOut(username))
+        {
+            await audit.WriteAsync("user:" + username, action, null, AuditOutcomes.Denied, "locked out after repeated failures", context.ClientAddress(), cancellationToken);
+            context.Response.Headers.RetryAfter = ((int)LoginThrottle.ForgivePeriod.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return (null, ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.LockedOut, "Locked out",
+                "too many failed logins for this user; try again in a few minutes"));
+        }
+
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Username == username, cancellationToken);
+        if (user is null || user.Disabled || !hashing.Verify(user, password, out var rehash))
+        {
+            var delay = throttle.RecordFailure(username);
+            await audit.WriteAsync("user:" + username, action, null, AuditOutcomes.Failure, user?.Disabled == true ? "account disabled" : "bad username or password", context.ClientAddress(), cancellationToken);
+            await Task.Delay(delay, cancellationToken);
+
+            // One message for every failure, so the answer does not reveal which usernames exist.
+            return (null, ApiProblem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Login failed", "wrong username or password"));
+        }
+
+        if (rehash)
+        {
+            user.PasswordHash = hashing.Hash(user, password);
+        }
+
+        return (user, null);
     }
 
     private static async Task<NoContent> LogoutAsync(HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
@@ -67,7 +137,7 @@ public static class AuthApi
         if (token is not null && token.RevokedAt is null)
         {
             token.RevokedAt = time.GetUtcNow();
-            audit.Add(context.User.GetActor(), "auth.token-revoked", "token:" + token.Id);
+            audit.Add(context.User.GetActor(), "token.revoke", "token:" + token.Id, detail: "logout", clientAddress: context.ClientAddress());
             await db.SaveChangesAsync(cancellationToken);
         }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Porthole.Protocol.Api;
 using Porthole.Protocol.Security;
 using Porthole.Server.Data;
+using Porthole.Server.Devices;
 using Porthole.Server.Http;
 
 namespace Porthole.Server.Identity;
@@ -51,7 +52,10 @@ public sealed class BearerTokenHandler(
     private async Task<AuthenticateResult> AuthenticateUserAsync(string secret)
     {
         var hash = SecretTokens.Hash(secret);
-        var token = await db.ApiTokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
+        var token = await db.ApiTokens.AsNoTracking()
+            .Include(t => t.User).ThenInclude(u => u!.Grants).ThenInclude(g => g.Role)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
         if (token?.User is null)
         {
             return Fail("the API token is not valid");
@@ -72,13 +76,22 @@ public sealed class BearerTokenHandler(
             return Fail("the user account is disabled");
         }
 
+        var groups = await GroupTree.LoadAsync(db, Context.RequestAborted);
+        var access = new UserAccess(
+            token.User.Id,
+            token.User.Username,
+            [.. token.User.Grants.Select(GrantScope.From)],
+            token.Scopes?.ToHashSet(StringComparer.Ordinal),
+            groups);
+        Context.Features.Set(access);
+
         List<Claim> claims =
         [
             new(PortholeClaims.UserId, token.User.Id),
             new(PortholeClaims.Username, token.User.Username),
             new(PortholeClaims.TokenId, token.Id),
         ];
-        claims.AddRange(BuiltInRoles.PermissionsOf(token.User.Role).Select(p => new Claim(Permissions.ClaimType, p)));
+        claims.AddRange(access.Permissions.Select(p => new Claim(Permissions.ClaimType, p)));
         return Success(claims);
     }
 

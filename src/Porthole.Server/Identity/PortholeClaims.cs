@@ -19,6 +19,10 @@ public static class PortholeClaims
 
     public static string? GetDeviceId(this ClaimsPrincipal principal) => principal.FindFirstValue(DeviceId);
 
+    /// <summary>The signed-in user's rights, set by <see cref="BearerTokenHandler"/> for user tokens.</summary>
+    public static UserAccess GetUserAccess(this HttpContext context) =>
+        context.Features.Get<UserAccess>() ?? throw new InvalidOperationException("no user is signed in on this request");
+
     /// <summary>Who did it, for the audit log: <c>user:admin</c> or <c>device:gw-01</c>.</summary>
     public static string GetActor(this ClaimsPrincipal principal) =>
         principal.FindFirstValue(DeviceName) is { } device ? "device:" + device : "user:" + principal.GetUsername();

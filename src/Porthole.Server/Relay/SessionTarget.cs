@@ -9,4 +9,7 @@ public sealed record SessionTarget(
     string Host,
     int Port,
     string UserId,
-    string Username);
+    string Username,
+    string Protocol,
+    string Action,
+    string? ClientAddress);

@@ -6,6 +6,7 @@ using Porthole.Protocol.Control;
 using Porthole.Server.Agents;
 using Porthole.Server.Audit;
 using Porthole.Server.Data;
+using Porthole.Server.Devices;
 using Porthole.Server.Endpoints;
 using Porthole.Server.Hosting;
 using Porthole.Server.Http;
@@ -41,12 +42,19 @@ public static class SessionsApi
         IDevicePresence presence,
         ISessionBroker broker,
         AuditLog audit,
+        DeviceCatalog catalog,
         TimeProvider time,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var (endpoint, notFound) = await EndpointsApi.FindAsync(db, request.Device ?? "", request.Endpoint ?? "", cancellationToken);
+        var action = request.Action ?? Actions.Tunnel;
+        if (!Actions.All.Contains(action))
+        {
+            return ApiProblem.Validation("action must be one of: " + string.Join(", ", Actions.All));
+        }
+
+        var (endpoint, notFound) = await EndpointsApi.FindAsync(context, db, audit, request.Device ?? "", request.Endpoint ?? "", Permissions.RemoteAccessConnect, action, cancellationToken);
         if (endpoint is null)
         {
             return notFound!;
@@ -56,29 +64,31 @@ public static class SessionsApi
         var actor = context.User.GetActor();
         var target = $"device:{device.Name}/{endpoint.Name}";
         var channel = presence.Find(device.Id);
+        var effective = await catalog.EffectiveAsync(device, cancellationToken);
         ProblemHttpResult? refusal = null;
         if (channel is null)
         {
             var seen = device.LastSeenAt is { } at ? $" (last seen {at:u})" : " (never connected)";
             refusal = ApiProblem.Conflict(ProblemCodes.DeviceOffline, $"device '{device.Name}' is offline{seen}");
         }
-        else if (!device.RemoteAccessEnabled)
-        {
-            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled for device '{device.Name}'");
-        }
-        else if (!channel.RemoteAccessEnabled)
+        else if (!effective.Enabled && effective.Source == "agent")
         {
             refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled on the agent of device '{device.Name}' (--disable-remote-access)");
+        }
+        else if (!effective.Enabled)
+        {
+            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access to device '{device.Name}' is disabled by {effective.Source}");
         }
 
         if (refusal is not null)
         {
-            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, refusal.ProblemDetails.Detail, cancellationToken);
+            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, refusal.ProblemDetails.Detail, context.ClientAddress(), cancellationToken);
             return refusal;
         }
 
         var settings = options.Value;
-        var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername()));
+        var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername(),
+            endpoint.Protocol, action, context.ClientAddress()));
         var logger = loggers.CreateLogger(typeof(SessionsApi));
         var open = new OpenSessionMessage(session.Id, session.AgentKey, endpoint.Host, endpoint.Port, (int)settings.TargetConnectTimeout.TotalMilliseconds);
 
@@ -100,12 +110,12 @@ public static class SessionsApi
             broker.Remove(session);
             var problem = ToProblem(outcome, device.Name, endpoint);
             RelayLog.OpenFailed(logger, session.Id, problem.ProblemDetails.Detail ?? "");
-            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, problem.ProblemDetails.Detail, CancellationToken.None);
+            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, problem.ProblemDetails.Detail, context.ClientAddress(), CancellationToken.None);
             return problem;
         }
 
         RelayLog.Opened(logger, session.Id, session.Target.Username, device.Name, endpoint.Name);
-        await audit.WriteAsync(actor, "session.open", target, detail: $"session {session.Id} to {endpoint.Host}:{endpoint.Port}", cancellationToken: CancellationToken.None);
+        await audit.WriteAsync(actor, "session.open", target, detail: $"session {session.Id}, {action}, {endpoint.Protocol} {endpoint.Host}:{endpoint.Port}", clientAddress: context.ClientAddress(), cancellationToken: CancellationToken.None);
         var path = $"/api/v1/sessions/{session.Id}/stream";
         return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + settings.ClientAttachTimeout));
     }
@@ -129,7 +139,7 @@ public static class SessionsApi
     }
 
     private static async Task StreamAsync(
-        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, ILoggerFactory loggers)
+        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, TimeProvider time, ILoggerFactory loggers)
     {
         var session = broker.Find(sessionId);
         var key = context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString();
@@ -166,10 +176,13 @@ public static class SessionsApi
 
         var reason = result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
         RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
+        var target = session.Target;
+        var duration = time.GetUtcNow() - session.CreatedAt;
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
-            "user:" + session.Target.Username, "session.close", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
-            detail: $"session {session.Id}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down");
+            "user:" + target.Username, "session.close", $"device:{target.DeviceName}/{target.EndpointName}",
+            detail: $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
+            clientAddress: target.ClientAddress);
     }
 
     private static async Task AgentLegAsync(

@@ -17,12 +17,16 @@ namespace Porthole.Server.Data.Migrations
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
                     At = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
                     Actor = table.Column<string>(type: "TEXT", nullable: false),
                     Action = table.Column<string>(type: "TEXT", nullable: false),
                     Target = table.Column<string>(type: "TEXT", nullable: true),
                     Outcome = table.Column<string>(type: "TEXT", nullable: false),
-                    Detail = table.Column<string>(type: "TEXT", nullable: true)
+                    Detail = table.Column<string>(type: "TEXT", nullable: true),
+                    ClientAddress = table.Column<string>(type: "TEXT", nullable: true),
+                    PreviousHash = table.Column<string>(type: "TEXT", nullable: false),
+                    Hash = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -49,13 +53,45 @@ namespace Porthole.Server.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "RemoteAccessRules",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Scope = table.Column<string>(type: "TEXT", nullable: false),
+                    Target = table.Column<string>(type: "TEXT", nullable: false),
+                    Enabled = table.Column<bool>(type: "INTEGER", nullable: true),
+                    Staged = table.Column<bool>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RemoteAccessRules", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Roles",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", nullable: true),
+                    BuiltIn = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Permissions = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Roles", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Users",
                 columns: table => new
                 {
                     Id = table.Column<string>(type: "TEXT", nullable: false),
                     Username = table.Column<string>(type: "TEXT", nullable: false),
                     PasswordHash = table.Column<string>(type: "TEXT", nullable: false),
-                    Role = table.Column<string>(type: "TEXT", nullable: false),
                     Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
                     MustChangePassword = table.Column<bool>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false)
@@ -80,8 +116,7 @@ namespace Porthole.Server.Data.Migrations
                     LastSeenAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
                     AgentVersion = table.Column<string>(type: "TEXT", nullable: true),
                     AgentHostname = table.Column<string>(type: "TEXT", nullable: true),
-                    AgentRemoteAccessEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
-                    RemoteAccessEnabled = table.Column<bool>(type: "INTEGER", nullable: false)
+                    AgentRemoteAccessEnabled = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -104,13 +139,43 @@ namespace Porthole.Server.Data.Migrations
                     SecretHash = table.Column<string>(type: "TEXT", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: false),
                     ExpiresAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
-                    RevokedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true)
+                    RevokedAt = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    Scopes = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_ApiTokens", x => x.Id);
                     table.ForeignKey(
                         name: "FK_ApiTokens_Users_UserId",
+                        column: x => x.UserId,
+                        principalTable: "Users",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RoleGrants",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    RoleId = table.Column<string>(type: "TEXT", nullable: false),
+                    GroupIds = table.Column<string>(type: "TEXT", nullable: false),
+                    Tags = table.Column<string>(type: "TEXT", nullable: false),
+                    DeviceIds = table.Column<string>(type: "TEXT", nullable: false),
+                    Actions = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RoleGrants", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_RoleGrants_Roles_RoleId",
+                        column: x => x.RoleId,
+                        principalTable: "Roles",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_RoleGrants_Users_UserId",
                         column: x => x.UserId,
                         principalTable: "Users",
                         principalColumn: "Id",
@@ -176,6 +241,12 @@ namespace Porthole.Server.Data.Migrations
                 column: "At");
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuditEntries_Sequence",
+                table: "AuditEntries",
+                column: "Sequence",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_DeviceGroups_ParentId_Name",
                 table: "DeviceGroups",
                 columns: new[] { "ParentId", "Name" },
@@ -216,6 +287,28 @@ namespace Porthole.Server.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_RemoteAccessRules_Scope_Target_Staged",
+                table: "RemoteAccessRules",
+                columns: new[] { "Scope", "Target", "Staged" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleGrants_RoleId",
+                table: "RoleGrants",
+                column: "RoleId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleGrants_UserId",
+                table: "RoleGrants",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Roles_Name",
+                table: "Roles",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Users_Username",
                 table: "Users",
                 column: "Username",
@@ -238,10 +331,19 @@ namespace Porthole.Server.Data.Migrations
                 name: "Endpoints");
 
             migrationBuilder.DropTable(
-                name: "Users");
+                name: "RemoteAccessRules");
+
+            migrationBuilder.DropTable(
+                name: "RoleGrants");
 
             migrationBuilder.DropTable(
                 name: "Devices");
+
+            migrationBuilder.DropTable(
+                name: "Roles");
+
+            migrationBuilder.DropTable(
+                name: "Users");
 
             migrationBuilder.DropTable(
                 name: "DeviceGroups");
