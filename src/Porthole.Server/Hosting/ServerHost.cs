@@ -26,7 +26,9 @@ public static class ServerHost
         ["--data-dir"] = "Porthole:DataDir",
     };
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line arguments (<c>--urls</c>, <c>--data-dir</c>, <c>--Porthole:Setting=value</c>).</param>
+    /// <param name="configureServices">Lets tests replace services (e.g. the <see cref="TimeProvider"/>) after the defaults.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseKestrelHttpsConfiguration();
@@ -48,6 +50,7 @@ public static class ServerHost
 
         ConfigureKestrel(builder, settings, dataDirectory);
         ConfigureServices(builder.Services, dataDirectory, settings);
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseWebSockets();
@@ -58,18 +61,21 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Migrates the store, creates the first admin and starts listening; prints what an operator needs.</summary>
+    /// <summary>Migrates the store and creates the built-in roles and the first admin.</summary>
+    public static async Task InitializeAsync(WebApplication app, TextWriter console)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
+        await db.Database.MigrateAsync();
+        await AdminBootstrap.EnsureBuiltInRolesAsync(db, CancellationToken.None);
+        await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), scope.ServiceProvider.GetRequiredService<TimeProvider>(), console, CancellationToken.None);
+    }
+
+    /// <summary>Initializes, starts listening, prints what an operator needs, and runs until shut down.</summary>
     public static async Task RunAsync(WebApplication app)
     {
         var dataDirectory = app.Services.GetRequiredService<DataDirectory>();
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
-            await db.Database.MigrateAsync();
-            await AdminBootstrap.EnsureBuiltInRolesAsync(db, CancellationToken.None);
-            await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), TimeProvider.System, Console.Out, CancellationToken.None);
-        }
-
+        await InitializeAsync(app, Console.Out);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         Console.Out.WriteLine($"Porthole server {typeof(ServerHost).Assembly.GetName().Version?.ToString(3)}");

@@ -65,19 +65,20 @@ public static class SessionsApi
         var target = $"device:{device.Name}/{endpoint.Name}";
         var channel = presence.Find(device.Id);
         var effective = await catalog.EffectiveAsync(device, cancellationToken);
+        // Server-side rules first: a disabled device is refused with its reason whether or not it is online.
         ProblemHttpResult? refusal = null;
-        if (channel is null)
+        if (!effective.Enabled && effective.Source != "agent")
+        {
+            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access to device '{device.Name}' is disabled by {effective.Source}");
+        }
+        else if (channel is null)
         {
             var seen = device.LastSeenAt is { } at ? $" (last seen {at:u})" : " (never connected)";
             refusal = ApiProblem.Conflict(ProblemCodes.DeviceOffline, $"device '{device.Name}' is offline{seen}");
         }
-        else if (!effective.Enabled && effective.Source == "agent")
-        {
-            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled on the agent of device '{device.Name}' (--disable-remote-access)");
-        }
         else if (!effective.Enabled)
         {
-            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access to device '{device.Name}' is disabled by {effective.Source}");
+            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled on the agent of device '{device.Name}' (--disable-remote-access)");
         }
 
         if (refusal is not null)
