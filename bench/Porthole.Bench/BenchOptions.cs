@@ -20,11 +20,17 @@ public sealed class BenchOptions
     /// <summary>Sessions opened one after another for set-up time (default 100; smoke 5).</summary>
     public int SetUps { get; private set; } = 100;
 
-    /// <summary>Idle sessions held open for the memory figure (default 500; smoke 10).</summary>
-    public int IdleSessions { get; private set; } = 500;
+    /// <summary>Idle sessions held open for the memory figure (default 300; smoke 10).</summary>
+    public int IdleSessions { get; private set; } = 300;
 
     /// <summary>Idle agents (in-process control channels) for the memory figure (default 1 000; smoke 10).</summary>
     public int IdleAgents { get; private set; } = 1000;
+
+    /// <summary>Only these path keys (plus direct), e.g. <c>porthole-ws,porthole-wss</c>; for quick before/after comparisons.</summary>
+    public IReadOnlySet<string>? Paths { get; private set; }
+
+    /// <summary>Extra environment for porthole-server (<c>--server-env DOTNET_gcServer=0</c>), to compare runtime settings.</summary>
+    public Dictionary<string, string?> ServerEnvironment { get; } = [];
 
     /// <summary>Where JSON and SVG go (default bench/results).</summary>
     public string? OutputDirectory { get; private set; }
@@ -67,6 +73,13 @@ public sealed class BenchOptions
                     break;
                 case "--idle-agents":
                     options.IdleAgents = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--paths":
+                    options.Paths = Next().Split(',').ToHashSet();
+                    break;
+                case "--server-env":
+                    var pair = Next().Split('=', 2);
+                    options.ServerEnvironment[pair[0]] = pair[1];
                     break;
                 case "--out":
                     options.OutputDirectory = Next();

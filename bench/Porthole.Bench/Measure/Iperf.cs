@@ -37,14 +37,34 @@ public static class Iperf
             arguments.Add("-R");
         }
 
-        var result = await ProcessRunner.RunAsync("iperf3", arguments, timeout: TimeSpan.FromSeconds(seconds + 60));
-        if (result.ExitCode != 0)
+        // The iperf3 server serves one test at a time and may still be tearing down the previous one ("the server
+        // is busy"); a failed run is retried after a pause and the error is shown if it persists.
+        for (var attempt = 1; ; attempt++)
         {
-            throw new InvalidOperationException($"iperf3 failed: {result}");
-        }
+            var result = await ProcessRunner.RunAsync("iperf3", arguments, timeout: TimeSpan.FromSeconds(seconds + 60));
+            string error;
+            try
+            {
+                using var json = JsonDocument.Parse(result.StandardOutput);
+                if (json.RootElement.TryGetProperty("end", out var end) && end.TryGetProperty("sum_received", out var received))
+                {
+                    return (received.GetProperty("bits_per_second").GetDouble(), (long)received.GetProperty("bytes").GetDouble());
+                }
 
-        using var json = JsonDocument.Parse(result.StandardOutput);
-        var received = json.RootElement.GetProperty("end").GetProperty("sum_received");
-        return (received.GetProperty("bits_per_second").GetDouble(), (long)received.GetProperty("bytes").GetDouble());
+                error = json.RootElement.TryGetProperty("error", out var message) ? message.GetString() ?? "" : "no end.sum_received";
+            }
+            catch (JsonException)
+            {
+                error = result.ToString();
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"iperf3 {string.Join(' ', arguments)} failed: {error}");
+            }
+
+            Console.Error.WriteLine($"iperf3 attempt {attempt} failed ({error}); retrying");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
     }
 }

@@ -22,6 +22,9 @@ public abstract class BenchPath : IAsyncDisposable
     /// <summary>Every relay process on the path (client side, server, agent).</summary>
     public virtual IEnumerable<int> ChainPids => ServerPids;
 
+    /// <summary>The last lines the path's processes printed, to explain a failed measurement.</summary>
+    public virtual string Diagnostics() => "";
+
     public virtual ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);

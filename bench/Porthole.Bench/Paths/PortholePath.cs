@@ -175,6 +175,9 @@ public sealed class PortholePath : BenchPath
         return runner;
     }
 
+    public override string Diagnostics() => string.Join("\n", _processes.Select(p =>
+        $"--- {Path.GetFileName(p.CommandLine.Split(' ')[0])} ---\n" + string.Join("\n", p.CapturedOutput.Split('\n').TakeLast(12))));
+
     public override async ValueTask DisposeAsync()
     {
         for (var i = _processes.Count - 1; i >= 0; i--)
