@@ -1,0 +1,98 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Porthole.Protocol.Api;
+using Porthole.Server.Tests.Support;
+
+namespace Porthole.Server.Tests;
+
+/// <summary>The audit log is a hash chain: verification passes on an honest log and names the first tampered record.</summary>
+public sealed class AuditChainTests : IAsyncLifetime
+{
+    private InProcessServer _server = null!;
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await InProcessServer.StartAsync();
+        _admin = _server.Client(await _server.AdminTokenAsync());
+        for (var i = 0; i < 5; i++)
+        {
+            await _admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/devices", new CreateDeviceRequest($"gw-{i}", "site"));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private async Task<AuditVerification> VerifyAsync() =>
+        Api.Read<AuditVerification>(await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit/verify"));
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_server.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    [Fact]
+    public async Task Verify_OnAnHonestLog_IsIntact()
+    {
+        var result = await VerifyAsync();
+
+        Assert.True(result.Intact, result.Reason);
+        Assert.True(result.Records >= 6, $"expected login and 5 registrations, found {result.Records}");
+    }
+
+    [Fact]
+    public async Task Verify_AfterARecordIsEdited_NamesThatRecord()
+    {
+        await ExecuteAsync("UPDATE AuditEntries SET Detail = 'nothing to see' WHERE Sequence = 3");
+
+        var result = await VerifyAsync();
+
+        Assert.False(result.Intact);
+        Assert.Equal(3, result.BrokenAt);
+        Assert.Contains("edited", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_AfterARecordIsDeleted_NamesTheGap()
+    {
+        await ExecuteAsync("DELETE FROM AuditEntries WHERE Sequence = 4");
+
+        var result = await VerifyAsync();
+
+        Assert.False(result.Intact);
+        Assert.Equal(5, result.BrokenAt);
+    }
+
+    [Fact]
+    public async Task Export_GivesCsvAndJsonLinesWithTheSameRecords()
+    {
+        var csv = await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit/export?format=csv&action=device");
+        var jsonl = await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit/export?format=jsonl&action=device");
+
+        var csvRows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var jsonRows = jsonl.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Api.Read<AuditEntryDto>).ToList();
+        Assert.Equal("sequence,at,actor,action,target,outcome,detail,client_address,hash", csvRows[0]);
+        Assert.Equal(5, jsonRows.Count);
+        Assert.Equal(jsonRows.Count, csvRows.Length - 1);
+        Assert.All(jsonRows, r => Assert.Equal("device.register", r.Action));
+    }
+
+    [Fact]
+    public async Task List_FiltersAndPages()
+    {
+        var page = Api.Read<AuditPage>(await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit?action=device.register&pageSize=2&page=2"));
+
+        Assert.Equal(5, page.Total);
+        Assert.Equal(2, page.Entries.Count);
+        Assert.True(page.Entries[0].Sequence > page.Entries[1].Sequence, "newest first");
+        await _admin.ExpectAsync(HttpStatusCode.BadRequest, HttpMethod.Get, "/api/v1/audit?pageSize=100000");
+    }
+}
