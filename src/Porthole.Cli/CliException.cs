@@ -31,6 +31,9 @@ public sealed class CliException : Exception
     /// <summary>The process exit code this failure maps to.</summary>
     public int ExitCode { get; } = ExitCodes.Failure;
 
+    /// <summary>The server's machine-readable problem <c>code</c>, when the failure came from an API answer.</summary>
+    public string? ProblemCode { get; init; }
+
     /// <summary>A usage error (exit 2).</summary>
     public static CliException Usage(string message) => new(ExitCodes.Usage, message);
 }

@@ -13,7 +13,7 @@ namespace Porthole.Cli.Api;
 /// Typed calls to the server's REST API. Every failure surfaces as a <see cref="CliException"/> whose message is
 /// the problem's <c>detail</c> (or a transport error); a rejected token maps to exit code 3.
 /// </summary>
-public sealed class PortholeApiClient : IDisposable
+public sealed partial class PortholeApiClient : IDisposable
 {
     private readonly SocketsHttpHandler _handler;
     private readonly HttpClient _http;
@@ -75,6 +75,10 @@ public sealed class PortholeApiClient : IDisposable
     /// <summary><c>POST /api/v1/devices</c>.</summary>
     public Task<CreateDeviceResponse> CreateDeviceAsync(CreateDeviceRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "api/v1/devices", JsonContent.Create(request, ApiJsonContext.Default.CreateDeviceRequest), ApiJsonContext.Default.CreateDeviceResponse, cancellationToken);
+
+    /// <summary><c>PATCH /api/v1/devices/{device}</c>: moves, retags or renames a device.</summary>
+    public Task<DeviceDto> UpdateDeviceAsync(string device, UpdateDeviceRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Patch, DevicePath(device), JsonContent.Create(request, ApiJsonContext.Default.UpdateDeviceRequest), ApiJsonContext.Default.DeviceDto, cancellationToken);
 
     /// <summary><c>DELETE /api/v1/devices/{device}</c>.</summary>
     public Task RemoveDeviceAsync(string device, CancellationToken cancellationToken) =>
@@ -195,10 +199,10 @@ public sealed class PortholeApiClient : IDisposable
         var message = problem?.Detail ?? problem?.Title ?? $"{Describe()} answered {(int)response.StatusCode} {response.ReasonPhrase}";
         if (response.StatusCode == HttpStatusCode.Unauthorized && _token is not null)
         {
-            return new CliException(ExitCodes.NotLoggedIn, "the server rejected the token: " + message);
+            return new CliException(ExitCodes.NotLoggedIn, "the server rejected the token: " + message) { ProblemCode = problem?.Code };
         }
 
-        return new CliException(message);
+        return new CliException(message) { ProblemCode = problem?.Code };
     }
 
     private string Describe() => BaseAddress.ToString().TrimEnd('/');

@@ -13,8 +13,15 @@ public static class CommandTree
         global.AddTo(root);
         root.Subcommands.Add(LoginCommands.BuildLogin(global));
         root.Subcommands.Add(LoginCommands.BuildLogout(global));
+        root.Subcommands.Add(LoginCommands.BuildPasswd(global));
+        root.Subcommands.Add(TokenCommands.Build(global));
         root.Subcommands.Add(DeviceCommands.Build(global));
         root.Subcommands.Add(EndpointCommands.Build(global));
+        root.Subcommands.Add(GroupCommands.Build(global));
+        root.Subcommands.Add(RemoteAccessCommands.Build(global));
+        root.Subcommands.Add(UserCommands.Build(global));
+        root.Subcommands.Add(RoleCommands.Build(global));
+        root.Subcommands.Add(AuditCommands.Build(global));
         root.Subcommands.Add(SessionCommands.BuildForward(global));
         root.Subcommands.Add(SessionCommands.BuildConnect(global));
         return root;

@@ -5,7 +5,7 @@ using Porthole.Protocol.Api;
 
 namespace Porthole.Cli.Commands;
 
-/// <summary><c>porthole devices add|list|show|remove|enrol-token</c>.</summary>
+/// <summary><c>porthole devices add|list|show|update|remove|enrol-token</c>.</summary>
 public static class DeviceCommands
 {
     /// <summary>Where the agent command printed by <c>devices add</c> keeps its state.</summary>
@@ -14,10 +14,11 @@ public static class DeviceCommands
     /// <summary>The <c>devices</c> command group.</summary>
     public static Command Build(GlobalOptions global)
     {
-        var devices = new Command("devices", "Register, list and remove gateways");
+        var devices = new Command("devices", "Register, list, update and remove gateways");
         devices.Subcommands.Add(BuildAdd(global));
         devices.Subcommands.Add(BuildList(global));
         devices.Subcommands.Add(BuildShow(global));
+        devices.Subcommands.Add(BuildUpdate(global));
         devices.Subcommands.Add(BuildRemove(global));
         devices.Subcommands.Add(BuildEnrolToken(global));
         return devices;
@@ -116,6 +117,46 @@ public static class DeviceCommands
         return command;
     }
 
+    private static Command BuildUpdate(GlobalOptions global)
+    {
+        var name = DeviceArgument();
+        var newName = new Option<string?>("--name") { Description = "New device name" };
+        var group = new Option<string?>("--group") { Description = "Move to this group (path); \"\" moves it to no group" };
+        var tags = new Option<string[]>("--tag") { Description = "Tag (repeatable); the tags given replace the current set" };
+        var clearTags = new Option<bool>("--clear-tags") { Description = "Remove every tag" };
+        var json = OutputOptions.Json();
+        var command = new Command("update", "Rename, move or retag a device; options not given keep their value") { name, newName, group, tags, clearTags, json };
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
+        {
+            var given = parseResult.GetValue(tags);
+            var clear = parseResult.GetValue(clearTags);
+            if (clear && given is { Length: > 0 })
+            {
+                throw CliException.Usage("give --tag or --clear-tags, not both");
+            }
+
+            var request = new UpdateDeviceRequest(parseResult.GetValue(newName), parseResult.GetValue(group), clear ? [] : given is { Length: > 0 } ? given : null);
+            if (request == new UpdateDeviceRequest())
+            {
+                throw CliException.Usage("nothing to change; give at least one of --name, --group, --tag, --clear-tags");
+            }
+
+            using var api = CliContext.Resolve(parseResult, global).CreateClient();
+            var device = await api.UpdateDeviceAsync(parseResult.GetValue(name)!, request, cancellationToken);
+            if (parseResult.GetValue(json))
+            {
+                JsonOutput.Write(device, ApiJsonContext.Default.DeviceDto);
+            }
+            else
+            {
+                Console.Out.WriteLine($"Device '{device.Name}' updated (group {Formats.OrDash(device.Group)}, tags {Formats.List(device.Tags)}, remote access {RemoteAccess(device)}).");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
     private static Command BuildRemove(GlobalOptions global)
     {
         var name = DeviceArgument();
@@ -172,8 +213,9 @@ public static class DeviceCommands
         return context.Trust.Fingerprint is { } fingerprint ? command + " --fingerprint " + fingerprint : command;
     }
 
+    /// <summary>The effective setting and the rule that decided it, e.g. "disabled (group plant-2)" or "enabled (default)".</summary>
     private static string RemoteAccess(DeviceDto device) =>
-        device.RemoteAccessEnabled ? "enabled" : $"disabled ({device.RemoteAccessSource})";
+        $"{(device.RemoteAccessEnabled ? "enabled" : "disabled")} ({(device.RemoteAccessSource == "agent" ? "agent kill switch" : device.RemoteAccessSource)})";
 
     private static Argument<string> DeviceArgument() => new("NAME") { Description = "Device name or id" };
 }

@@ -4,7 +4,7 @@ using Porthole.Protocol.Api;
 
 namespace Porthole.Cli.Commands;
 
-/// <summary><c>porthole login</c> and <c>porthole logout</c>.</summary>
+/// <summary><c>porthole login</c>, <c>porthole logout</c> and <c>porthole passwd</c>.</summary>
 public static class LoginCommands
 {
     /// <summary>
@@ -45,11 +45,56 @@ public static class LoginCommands
 
             var name = parseResult.GetValue(username)!;
             using var api = context.CreateClient(server, token: null);
-            var login = await api.LoginAsync(new LoginRequest(name, password, parseResult.GetValue(tokenName)), cancellationToken);
+            LoginResponse login;
+            try
+            {
+                login = await api.LoginAsync(new LoginRequest(name, password, parseResult.GetValue(tokenName)), cancellationToken);
+            }
+            catch (CliException ex) when (ex.ProblemCode == ProblemCodes.PasswordChangeRequired)
+            {
+                // The server's detail names the command; add the exact invocation, which needs --password-stdin.
+                throw new CliException(
+                    $"{ex.Message} (here: porthole passwd --server {server} --username {name} --password-stdin, with the current password on the first stdin line and the new one on the second)",
+                    ex);
+            }
 
             var trust = context.Trust;
             context.Store.Save(new CliConfig(server, login.Token, trust.Fingerprint, trust.CaCert, trust.Insecure));
             Console.Out.WriteLine($"Logged in to {server} as {login.Username}.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// <c>passwd --server URL --username NAME --password-stdin</c>: changes a password without being logged in, which
+    /// is how a user with a generated password gets in.
+    /// </summary>
+    public static Command BuildPasswd(GlobalOptions global)
+    {
+        var username = new Option<string>("--username", "-u") { Description = "User name", Required = true };
+        var passwordStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the current password from the first line of stdin and the new one from the second",
+            Required = true,
+        };
+        var command = new Command("passwd", "Change a password (works without being logged in)") { username, passwordStdin };
+        CliAction.Set(command, async (parseResult, cancellationToken) =>
+        {
+            var context = CliContext.Resolve(parseResult, global);
+            if (!parseResult.GetValue(passwordStdin))
+            {
+                throw CliException.Usage("pass the current and the new password on stdin with --password-stdin");
+            }
+
+            // Unlike login, the saved server is a fine default: nothing is saved and no token is sent.
+            var server = context.Server ?? throw CliException.Usage("passwd needs --server URL");
+            var current = await StdinSecrets.ReadLineAsync("current password (first line)", cancellationToken);
+            var replacement = await StdinSecrets.ReadLineAsync("new password (second line)", cancellationToken);
+            var name = parseResult.GetValue(username)!;
+            using var api = context.CreateClient(server, token: null);
+            await api.ChangePasswordAsync(new ChangePasswordRequest(name, current, replacement), cancellationToken);
+            Console.Out.WriteLine($"Password changed for {name}.");
             return ExitCodes.Success;
         });
         return command;

@@ -29,6 +29,9 @@ public static class Formats
     /// <summary>The value, or "-" when it is absent.</summary>
     public static string OrDash(string? value) => string.IsNullOrEmpty(value) ? "-" : value;
 
+    /// <summary>The values separated by commas, or "-" when there are none.</summary>
+    public static string List(IEnumerable<string>? values) => OrDash(values is null ? null : string.Join(',', values));
+
     /// <summary>"yes" or "no".</summary>
     public static string YesNo(bool value) => value ? "yes" : "no";
 }
