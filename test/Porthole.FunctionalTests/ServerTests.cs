@@ -23,11 +23,22 @@ public sealed class ServerTests(PortholeStack stack)
             var url = (await first.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(30)))["Listening on: ".Length..];
             var fingerprint = first.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal)).Split(": ")[1];
 
-            var login = await stack.CliAsync(
-                ["login", "--server", url, "--username", "admin", "--password-stdin", "--fingerprint", fingerprint],
-                stdin: password + "\n",
-                environment: new Dictionary<string, string?> { ["PORTHOLE_CONFIG"] = data.Combine("cli.json"), ["PORTHOLE_SERVER"] = null, ["PORTHOLE_TOKEN"] = null });
-            Assert.True(login.ExitCode == 0, login.ToString());
+            var cli = new Dictionary<string, string?> { ["PORTHOLE_CONFIG"] = data.Combine("cli.json"), ["PORTHOLE_SERVER"] = null, ["PORTHOLE_TOKEN"] = null };
+            string[] login = ["login", "--server", url, "--username", "admin", "--password-stdin", "--fingerprint", fingerprint];
+
+            // A generated password only opens the door to changing it.
+            var refused = await stack.CliAsync(login, stdin: password + "\n", environment: cli);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("porthole passwd", refused.StandardError, StringComparison.Ordinal);
+
+            var changed = await stack.CliAsync(
+                ["passwd", "--server", url, "--username", "admin", "--password-stdin", "--fingerprint", fingerprint],
+                stdin: password + "\nmy-own-secret-passphrase\n",
+                environment: cli);
+            Assert.True(changed.ExitCode == 0, changed.ToString());
+
+            var accepted = await stack.CliAsync(login, stdin: "my-own-secret-passphrase\n", environment: cli);
+            Assert.True(accepted.ExitCode == 0, accepted.ToString());
         }
 
         Assert.True(File.Exists(Path.Combine(data.Path, "porthole.db")));
