@@ -43,7 +43,7 @@ public static class AuthApi
         {
             await audit.WriteAsync("user:" + user.Username, "auth.login", null, AuditOutcomes.Denied, "password change required", context.ClientAddress(), cancellationToken);
             return ApiProblem.Create(StatusCodes.Status403Forbidden, ProblemCodes.PasswordChangeRequired, "Password change required",
-                "this password was generated and must be changed first: run 'porthole passwd --server URL --username NAME'");
+                "this password was generated and must be changed first: run 'porthole passwd --server URL --username NAME --password-stdin'");
         }
 
         var now = time.GetUtcNow();
@@ -69,7 +69,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
-        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, CancellationToken cancellationToken)
+        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var (user, problem) = await VerifyAsync(request.Username, request.CurrentPassword, context, db, hashing, throttle, audit, "auth.password-change", cancellationToken);
         if (user is null)
@@ -77,19 +77,21 @@ public static class AuthApi
             return problem!;
         }
 
-        if (PasswordPolicy.Check(user.Username, request.NewPassword) is { } weak)
+        var refusal = PasswordPolicy.Check(user.Username, request.NewPassword)
+            ?? (request.NewPassword == request.CurrentPassword ? "the new password must differ from the current one" : null);
+        if (refusal is not null)
         {
-            return ApiProblem.Validation(weak);
-        }
-
-        if (request.NewPassword == request.CurrentPassword)
-        {
-            return ApiProblem.Validation("the new password must differ from the current one");
+            await audit.WriteAsync("user:" + user.Username, "auth.password-change", "user:" + user.Username, AuditOutcomes.Failure, refusal, context.ClientAddress(), cancellationToken);
+            return ApiProblem.Validation(refusal);
         }
 
         user.PasswordHash = hashing.Hash(user, request.NewPassword);
         user.MustChangePassword = false;
-        audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, clientAddress: context.ClientAddress());
+
+        // Whoever knew the old password may hold tokens made with it: a new password ends them all.
+        var now = time.GetUtcNow();
+        await db.ApiTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, detail: "all existing tokens revoked", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }

@@ -72,7 +72,13 @@ public static class TokensApi
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string token, HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = context.User.GetUserId();
-        var found = await db.ApiTokens.FirstOrDefaultAsync(t => t.UserId == userId && (t.Id == token || t.Name == token) && t.RevokedAt == null, cancellationToken);
+        var matches = await db.ApiTokens.Where(t => t.UserId == userId && (t.Id == token || t.Name == token) && t.RevokedAt == null).ToListAsync(cancellationToken);
+        var found = matches.FirstOrDefault(t => t.Id == token) ?? (matches.Count == 1 ? matches[0] : null);
+        if (found is null && matches.Count > 1)
+        {
+            return ApiProblem.Conflict(ProblemCodes.Conflict, $"{matches.Count} active tokens are named '{token}'; revoke one by id: {string.Join(", ", matches.Select(t => t.Id))}");
+        }
+
         if (found is null)
         {
             return ApiProblem.NotFound(ProblemCodes.Validation, $"you have no active token '{token}'");

@@ -74,11 +74,14 @@ public static class RemoteAccessApi
         }
 
         // Old committed rows go first: a staged row becomes committed under the same unique (scope, target).
+        var devices = await db.Devices.AsNoTracking().ToDictionaryAsync(d => d.Id, cancellationToken);
+        var groups = context.GetUserAccess().Groups;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var rule in staged)
         {
             await db.RemoteAccessRules.Where(r => !r.Staged && r.Scope == rule.Scope && r.Target == rule.Target).ExecuteDeleteAsync(cancellationToken);
-            audit.Add(context.User.GetActor(), "remote-access.apply", $"{rule.Scope}:{rule.Target}", detail: $"{Describe(rule.Enabled)} (staged by {rule.UpdatedBy})", clientAddress: context.ClientAddress());
+            var shown = ToDto(rule, groups, devices);
+            audit.Add(context.User.GetActor(), "remote-access.apply", $"{shown.Scope}:{shown.Target}", detail: $"{Describe(rule.Enabled)} (staged by {rule.UpdatedBy})", clientAddress: context.ClientAddress());
         }
 
         await db.RemoteAccessRules.Where(r => r.Staged && r.Enabled == null).ExecuteDeleteAsync(cancellationToken);
