@@ -17,6 +17,9 @@ public sealed class RouteCatalogTests(Scenario scenario) : IClassFixture<Scenari
         "POST /api/v1/agent/enrol",
         "GET /api/v1/openapi.json",
         "GET /healthz",
+        "ANY /login",
+        "ANY /change-password",
+        "ANY /access-denied",
     ];
 
     public static IEnumerable<(string Route, RouteEndpoint Endpoint)> Routes(IServiceProvider services) =>

@@ -30,7 +30,14 @@ public static class ServerHost
     /// <param name="configureServices">Lets tests replace services (e.g. the <see cref="TimeProvider"/>) after the defaults.</param>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+
+            // Pages are discovered in the application assembly; name it, so hosts such as test runners find them too.
+            ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+        });
         builder.WebHost.UseKestrelHttpsConfiguration();
         // Quiet defaults: an operator reads Porthole's own events, not every SQL statement.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
@@ -56,6 +63,7 @@ public static class ServerHost
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<Http.CookieCsrfMiddleware>();
         app.UseRateLimiter();
         MapRoutes(app);
         return app;
@@ -153,8 +161,23 @@ public static class ServerHost
         services.AddOpenApi("v1");
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));
 
-        services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddScoped<ApiTokenValidator>();
+        services.AddScoped<PasswordSignIn>();
+        services.AddAuthentication(WebSessions.PolicySchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
+            .AddWebSessions();
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.HeaderName = "RequestVerificationToken";
+            antiforgery.Cookie.Name = "porthole_csrf";
+            antiforgery.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddRazorPages(pages =>
+        {
+            pages.RootDirectory = "/Web/Pages";
+            pages.Conventions.AuthorizeFolder("/", Permissions.Authenticated);
+        });
         services.AddAuthorization(authorization =>
         {
             foreach (var permission in Permissions.All)
@@ -190,6 +213,7 @@ public static class ServerHost
         agent.MapAgentControl();
         agent.MapAgentSessions();
 
+        app.MapRazorPages();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
     }
 }

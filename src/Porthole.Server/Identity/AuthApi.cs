@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Porthole.Protocol.Api;
-using Porthole.Protocol.Security;
 using Porthole.Server.Audit;
 using Porthole.Server.Data;
 using Porthole.Server.Hosting;
@@ -30,10 +29,10 @@ public static class AuthApi
     }
 
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
-        LoginRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, TimeProvider time,
+        LoginRequest request, HttpContext context, PortholeDbContext db, PasswordSignIn signIn, AuditLog audit,
         IOptions<PortholeServerOptions> options, CancellationToken cancellationToken)
     {
-        var (user, problem) = await VerifyAsync(request.Username, request.Password, context, db, hashing, throttle, audit, "auth.login", cancellationToken);
+        var (user, problem) = await signIn.VerifyAsync(request.Username, request.Password, context.ClientAddress(), "auth.login", cancellationToken);
         if (user is null)
         {
             return problem!;
@@ -46,32 +45,22 @@ public static class AuthApi
                 "this password was generated and must be changed first: run 'porthole passwd --server URL --username NAME --password-stdin'");
         }
 
-        var now = time.GetUtcNow();
-        var secret = SecretTokens.Create(SecretTokens.ApiTokenPrefix);
-        var token = new ApiToken
-        {
-            Id = Guid.CreateVersion7().ToString("N"),
-            UserId = user.Id,
-            Name = string.IsNullOrWhiteSpace(request.TokenName) ? "cli" : request.TokenName.Trim(),
-            SecretHash = SecretTokens.Hash(secret),
-            CreatedAt = now,
-            ExpiresAt = options.Value.LoginTokenLifetime is { } lifetime ? now + lifetime : null,
-        };
-        if (!Names.IsValid(token.Name))
+        var name = string.IsNullOrWhiteSpace(request.TokenName) ? "cli" : request.TokenName.Trim();
+        if (!Names.IsValid(name))
         {
             return ApiProblem.Validation(Names.Rule("a token name"));
         }
 
-        db.ApiTokens.Add(token);
+        var secret = signIn.IssueToken(user, name, options.Value.LoginTokenLifetime, out var token);
         audit.Add("user:" + user.Username, "auth.login", "token:" + token.Id, detail: "token name: " + token.Name, clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new LoginResponse(secret, token.Id, user.Username, token.ExpiresAt));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
-        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, PasswordSignIn signIn, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (user, problem) = await VerifyAsync(request.Username, request.CurrentPassword, context, db, hashing, throttle, audit, "auth.password-change", cancellationToken);
+        var (user, problem) = await signIn.VerifyAsync(request.Username, request.CurrentPassword, context.ClientAddress(), "auth.password-change", cancellationToken);
         if (user is null)
         {
             return problem!;
@@ -94,42 +83,6 @@ public static class AuthApi
         audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, detail: "all existing tokens revoked", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>Checks a username and password with lock-out, slow-down and auditing of every failure.</summary>
-    private static async Task<(User? User, ProblemHttpResult? Problem)> VerifyAsync(
-        string? username, string? password, HttpContext context, PortholeDbContext db, PasswordHashing hashing, LoginThrottle throttle, AuditLog audit, string action, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(username) || string.IsNullOrEmpty(password) || username.Length > 128 || password.Length > 1024)
-        {
-            return (null, ApiProblem.Validation("username and password are required"));
-        }
-
-        if (throttle.IsLockedOut(username))
-        {
-            await audit.WriteAsync("user:" + username, action, null, AuditOutcomes.Denied, "locked out after repeated failures", context.ClientAddress(), cancellationToken);
-            context.Response.Headers.RetryAfter = ((int)LoginThrottle.ForgivePeriod.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return (null, ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.LockedOut, "Locked out",
-                "too many failed logins for this user; try again in a few minutes"));
-        }
-
-        var user = await db.Users.SingleOrDefaultAsync(u => u.Username == username, cancellationToken);
-        if (user is null || user.Disabled || !hashing.Verify(user, password, out var rehash))
-        {
-            var delay = throttle.RecordFailure(username);
-            await audit.WriteAsync("user:" + username, action, null, AuditOutcomes.Failure, user?.Disabled == true ? "account disabled" : "bad username or password", context.ClientAddress(), cancellationToken);
-            await Task.Delay(delay, cancellationToken);
-
-            // One message for every failure, so the answer does not reveal which usernames exist.
-            return (null, ApiProblem.Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Login failed", "wrong username or password"));
-        }
-
-        if (rehash)
-        {
-            user.PasswordHash = hashing.Hash(user, password);
-        }
-
-        return (user, null);
     }
 
     private static async Task<NoContent> LogoutAsync(HttpContext context, PortholeDbContext db, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)

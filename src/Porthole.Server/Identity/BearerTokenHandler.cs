@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using Porthole.Protocol.Api;
 using Porthole.Protocol.Security;
 using Porthole.Server.Data;
-using Porthole.Server.Devices;
 using Porthole.Server.Http;
 
 namespace Porthole.Server.Identity;
@@ -20,7 +19,7 @@ public sealed class BearerTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     PortholeDbContext db,
-    TimeProvider time)
+    ApiTokenValidator validator)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -51,47 +50,13 @@ public sealed class BearerTokenHandler(
 
     private async Task<AuthenticateResult> AuthenticateUserAsync(string secret)
     {
-        var hash = SecretTokens.Hash(secret);
-        var token = await db.ApiTokens.AsNoTracking()
-            .Include(t => t.User).ThenInclude(u => u!.Grants).ThenInclude(g => g.Role)
-            .AsSplitQuery()
-            .SingleOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
-        if (token?.User is null)
+        var (claims, access, failure) = await validator.ValidateAsync(secret, Context.RequestAborted);
+        if (claims is null)
         {
-            return Fail("the API token is not valid");
+            return Fail(failure!);
         }
 
-        if (token.RevokedAt is not null)
-        {
-            return Fail("the API token has been revoked; log in again");
-        }
-
-        if (token.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            return Fail("the API token has expired; log in again");
-        }
-
-        if (token.User.Disabled)
-        {
-            return Fail("the user account is disabled");
-        }
-
-        var groups = await GroupTree.LoadAsync(db, Context.RequestAborted);
-        var access = new UserAccess(
-            token.User.Id,
-            token.User.Username,
-            [.. token.User.Grants.Select(GrantScope.From)],
-            token.Scopes?.ToHashSet(StringComparer.Ordinal),
-            groups);
         Context.Features.Set(access);
-
-        List<Claim> claims =
-        [
-            new(PortholeClaims.UserId, token.User.Id),
-            new(PortholeClaims.Username, token.User.Username),
-            new(PortholeClaims.TokenId, token.Id),
-        ];
-        claims.AddRange(access.Permissions.Select(p => new Claim(Permissions.ClaimType, p)));
         return Success(claims);
     }
 

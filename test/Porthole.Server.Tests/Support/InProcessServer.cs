@@ -59,13 +59,25 @@ public sealed class InProcessServer : IAsyncDisposable
     /// <summary>A client carrying <paramref name="token"/> as its bearer token (none when null).</summary>
     public HttpClient Client(string? token = null)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress };
+        var client = new HttpClient(CreateHandler()) { BaseAddress = BaseAddress };
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
         return client;
+    }
+
+    /// <summary>A handler that trusts this server's own self-signed certificate (pinned) when it serves HTTPS.</summary>
+    public HttpMessageHandler CreateHandler()
+    {
+        if (BaseAddress.Scheme != Uri.UriSchemeHttps)
+        {
+            return new SocketsHttpHandler();
+        }
+
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(DataDirectory, "tls-certificate.pfx"), null);
+        return new Porthole.Tunnel.Transport.ServerTrust(Porthole.Protocol.Security.CertificateFingerprint.Of(certificate)).CreateHandler();
     }
 
     public async Task<string> LoginAsync(string username, string password)

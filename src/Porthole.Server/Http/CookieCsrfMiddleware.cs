@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Porthole.Protocol.Api;
+using Porthole.Server.Identity;
+
+namespace Porthole.Server.Http;
+
+/// <summary>
+/// CSRF protection for the API when a browser calls it with its session cookie: a state-changing request must
+/// carry the antiforgery token in the <c>RequestVerificationToken</c> header. Bearer-token requests are not
+/// affected (a browser never attaches those on its own). Razor Pages forms validate their own tokens.
+/// </summary>
+public sealed class CookieCsrfMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        if (context.Request.Path.StartsWithSegments("/api")
+            && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
+            && context.User.Identity is { IsAuthenticated: true, AuthenticationType: WebSessions.SchemeName })
+        {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "CSRF check failed",
+                    "a request made with the session cookie must carry the page's antiforgery token (RequestVerificationToken header)");
+                return;
+            }
+        }
+
+        await next(context);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Porthole.Protocol.Security;
+using Porthole.Server.Data;
+using Porthole.Server.Devices;
+
+namespace Porthole.Server.Identity;
+
+/// <summary>
+/// Turns a user's API token secret into the request's identity and rights. Bearer requests and web sessions both
+/// use it: a web session's cookie carries a token too, so logout, disabling a user or a password change end
+/// browser sessions exactly as they end CLI tokens.
+/// </summary>
+public sealed class ApiTokenValidator(PortholeDbContext db, TimeProvider time)
+{
+    /// <summary>The claims of a valid token, or why it is not valid.</summary>
+    public async Task<(List<Claim>? Claims, UserAccess? Access, string? Failure)> ValidateAsync(string secret, CancellationToken cancellationToken)
+    {
+        var hash = SecretTokens.Hash(secret);
+        var token = await db.ApiTokens.AsNoTracking()
+            .Include(t => t.User).ThenInclude(u => u!.Grants).ThenInclude(g => g.Role)
+            .AsSplitQuery()
+            .SingleOrDefaultAsync(t => t.SecretHash == hash, cancellationToken);
+        if (token?.User is null)
+        {
+            return (null, null, "the API token is not valid");
+        }
+
+        if (token.RevokedAt is not null)
+        {
+            return (null, null, "the API token has been revoked; log in again");
+        }
+
+        if (token.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return (null, null, "the API token has expired; log in again");
+        }
+
+        if (token.User.Disabled)
+        {
+            return (null, null, "the user account is disabled");
+        }
+
+        var groups = await GroupTree.LoadAsync(db, cancellationToken);
+        var access = new UserAccess(
+            token.User.Id,
+            token.User.Username,
+            [.. token.User.Grants.Select(GrantScope.From)],
+            token.Scopes?.ToHashSet(StringComparer.Ordinal),
+            groups);
+
+        List<Claim> claims =
+        [
+            new(PortholeClaims.UserId, token.User.Id),
+            new(PortholeClaims.Username, token.User.Username),
+            new(PortholeClaims.TokenId, token.Id),
+        ];
+        claims.AddRange(access.Permissions.Select(p => new Claim(Permissions.ClaimType, p)));
+        return (claims, access, null);
+    }
+}
