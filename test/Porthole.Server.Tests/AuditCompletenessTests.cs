@@ -11,6 +11,7 @@ namespace Porthole.Server.Tests;
 public sealed class AuditCompletenessTests : IAsyncLifetime
 {
     private const string UserPassword = "s3cret-passphrase-x";
+    private const string VaultPassword = "stored-device-password-1";
     private InProcessServer _server = null!;
     private HttpClient _admin = null!;
     private readonly List<string> _secrets = [];
@@ -62,7 +63,13 @@ public sealed class AuditCompletenessTests : IAsyncLifetime
             new("PATCH /api/v1/devices/{device}", "device.update", () => a.ExpectAsync(HttpStatusCode.OK, HttpMethod.Patch, "/api/v1/devices/gw", new UpdateDeviceRequest(Tags: ["t2"]))),
             new("POST /api/v1/devices/{device}/endpoints", "endpoint.add", () => a.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/devices/gw/endpoints", new CreateEndpointRequest("ssh", "127.0.0.1", 22, "ssh"))),
             new("PATCH /api/v1/devices/{device}/endpoints/{endpoint}", "endpoint.update", () => a.ExpectAsync(HttpStatusCode.OK, HttpMethod.Patch, "/api/v1/devices/gw/endpoints/ssh", new UpdateEndpointRequest(Port: 2222))),
+            new("PUT /api/v1/devices/{device}/endpoints/{endpoint}/credential", "endpoint.credential-set", () =>
+                a.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, "/api/v1/devices/gw/endpoints/ssh/credential", new SetCredentialRequest("ssh-password", "root", VaultPassword))),
+            new("DELETE /api/v1/devices/{device}/endpoints/{endpoint}/ssh-host-key", "endpoint.ssh-host-key-forget", () =>
+                a.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/gw/endpoints/ssh/ssh-host-key")),
             new("POST /api/v1/sessions", "session.open", () => a.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/api/v1/sessions", new CreateSessionRequest("gw", "ssh"))),
+            new("DELETE /api/v1/devices/{device}/endpoints/{endpoint}/credential", "endpoint.credential-clear", () =>
+                a.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/gw/endpoints/ssh/credential")),
             new("POST /api/v1/roles", "role.create", () => a.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/roles", new CreateRoleRequest("viewer", ["devices:read"]))),
             new("PATCH /api/v1/roles/{role}", "role.update", () => a.ExpectAsync(HttpStatusCode.OK, HttpMethod.Patch, "/api/v1/roles/viewer", new UpdateRoleRequest(["devices:read", "remote-access:read"]))),
             new("POST /api/v1/users", "user.create", () => a.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/users", new CreateUserRequest("erin", UserPassword))),
@@ -118,7 +125,7 @@ public sealed class AuditCompletenessTests : IAsyncLifetime
             + await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/users")
             + await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/tokens")
             + await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/devices");
-        foreach (var secret in _secrets.Concat([UserPassword, UserPassword + "-2", UserPassword + "-3", InProcessServer.AdminPassword]))
+        foreach (var secret in _secrets.Concat([VaultPassword, UserPassword, UserPassword + "-2", UserPassword + "-3", InProcessServer.AdminPassword]))
         {
             Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);
         }

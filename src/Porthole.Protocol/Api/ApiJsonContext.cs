@@ -23,6 +23,8 @@ namespace Porthole.Protocol.Api;
 [JsonSerializable(typeof(CreateEndpointRequest))]
 [JsonSerializable(typeof(UpdateEndpointRequest))]
 [JsonSerializable(typeof(EndpointDto))]
+[JsonSerializable(typeof(SetCredentialRequest))]
+[JsonSerializable(typeof(StoredCredentialDto))]
 [JsonSerializable(typeof(List<EndpointDto>))]
 [JsonSerializable(typeof(CreateSessionRequest))]
 [JsonSerializable(typeof(CreateSessionResponse))]

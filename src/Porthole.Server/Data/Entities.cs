@@ -124,6 +124,19 @@ public sealed class DeviceEndpoint
     public required string Protocol { get; set; }
     public string? Description { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Kind of the stored credential (see <see cref="Vault.CredentialKinds"/>), or <c>null</c> when none is stored.</summary>
+    public string? CredentialKind { get; set; }
+
+    /// <summary>The user name that goes with the credential; not a secret, shown in the API.</summary>
+    public string? CredentialUsername { get; set; }
+
+    /// <summary>The secret parts, encrypted with ASP.NET Core Data Protection; never leaves the server.</summary>
+    public string? ProtectedSecret { get; set; }
+    public DateTimeOffset? CredentialUpdatedAt { get; set; }
+
+    /// <summary>SHA-256 fingerprint of the SSH host key pinned on first use.</summary>
+    public string? SshHostKey { get; set; }
 }
 
 /// <summary>One line of the audit log.</summary>

@@ -186,6 +186,8 @@ public static class EndpointsApi
 
     private static string Describe(DeviceEndpoint e) => $"{e.Protocol} {e.Host}:{e.Port}";
 
-    private static EndpointDto ToDto(DeviceEndpoint e, Device device) =>
-        new(e.Id, device.Id, device.Name, e.Name, e.Host, e.Port, e.Protocol, e.Description);
+    internal static EndpointDto ToDto(DeviceEndpoint e, Device device) =>
+        new(e.Id, device.Id, device.Name, e.Name, e.Host, e.Port, e.Protocol, e.Description,
+            e.CredentialKind is null ? null : new StoredCredentialDto(e.CredentialKind, e.CredentialUsername, e.CredentialUpdatedAt),
+            e.SshHostKey);
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -14,6 +15,7 @@ using Porthole.Server.Endpoints;
 using Porthole.Server.Identity;
 using Porthole.Server.Relay;
 using Porthole.Server.RemoteAccess;
+using Porthole.Server.Vault;
 
 namespace Porthole.Server.Hosting;
 
@@ -56,7 +58,7 @@ public static class ServerHost
             .ValidateOnStart();
 
         ConfigureKestrel(builder, settings, dataDirectory);
-        ConfigureServices(builder.Services, dataDirectory, settings);
+        ConfigureServices(builder.Services, dataDirectory, settings, builder.Configuration);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -131,10 +133,24 @@ public static class ServerHost
         });
     }
 
-    private static void ConfigureServices(IServiceCollection services, DataDirectory dataDirectory, PortholeServerOptions settings)
+    /// <summary>The key ring that protects cookies and the credential vault (docs/design/credential-vault.md).</summary>
+    private static void ConfigureDataProtection(IServiceCollection services, DataDirectory dataDirectory, IConfiguration configuration)
+    {
+        var keyRing = configuration.GetSection(Vault.VaultKeyRingOptions.SectionName).Get<Vault.VaultKeyRingOptions>() ?? new();
+        var protection = services.AddDataProtection()
+            .SetApplicationName("porthole")
+            .PersistKeysToFileSystem(new DirectoryInfo(keyRing.KeysDirectory ?? Path.Combine(dataDirectory.Path, "keys")));
+        if (keyRing.CertificatePath is not null)
+        {
+            protection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(keyRing.CertificatePath, keyRing.CertificatePassword));
+        }
+    }
+
+    private static void ConfigureServices(IServiceCollection services, DataDirectory dataDirectory, PortholeServerOptions settings, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
+        ConfigureDataProtection(services, dataDirectory, configuration);
+        services.AddSingleton<Vault.CredentialVault>();
         services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
@@ -200,6 +216,7 @@ public static class ServerHost
         api.MapAuthApi();
         api.MapDevicesApi();
         api.MapEndpointsApi();
+        api.MapEndpointCredentialsApi();
         api.MapSessionsApi();
         api.MapUsersApi();
         api.MapRolesApi();

@@ -170,6 +170,15 @@ namespace Porthole.Server.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CredentialKind")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset?>("CredentialUpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CredentialUsername")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Description")
                         .HasColumnType("TEXT");
 
@@ -188,8 +197,14 @@ namespace Porthole.Server.Data.Migrations
                     b.Property<int>("Port")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ProtectedSecret")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Protocol")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SshHostKey")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
