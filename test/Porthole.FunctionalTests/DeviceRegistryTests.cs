@@ -121,6 +121,29 @@ public sealed class DeviceRegistryTests(PortholeStack stack)
         Assert.Contains("has no endpoint 'panel'", afterRemove.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Endpoints_SetCredential_IsWriteOnlyAndClearable()
+    {
+        const string Secret = "Xy!vnc-secret9";
+        var device = NewName("vault");
+        await stack.RegisterDeviceAsync(device);
+        await stack.CliOkAsync("endpoints", "add", device, "--name", "hmi", "--host", "127.0.0.1", "--port", "5900", "--protocol", "vnc");
+
+        var set = await stack.CliAsync(["endpoints", "set-credential", $"{device}/hmi", "--kind", "vnc-password", "--password-stdin"], stdin: Secret + "\n");
+        Assert.True(set.ExitCode == 0, set.ToString());
+
+        var shown = await stack.CliOkAsync("endpoints", "show", $"{device}/hmi", "--json");
+        Assert.Equal("vnc-password", JsonSerializer.Deserialize(shown, ApiJsonContext.Default.EndpointDto)!.Credential?.Kind);
+        Assert.DoesNotContain(Secret, shown + set.StandardOutput + set.StandardError, StringComparison.Ordinal);
+
+        var wrongKind = await stack.CliAsync(["endpoints", "set-credential", $"{device}/hmi", "--kind", "ssh-password", "--username", "u", "--password-stdin"], stdin: "x\n");
+        Assert.Equal(1, wrongKind.ExitCode);
+        Assert.Contains("does not fit", wrongKind.StandardError, StringComparison.Ordinal);
+
+        await stack.CliOkAsync("endpoints", "clear-credential", $"{device}/hmi");
+        Assert.Null(JsonSerializer.Deserialize(await stack.CliOkAsync("endpoints", "show", $"{device}/hmi", "--json"), ApiJsonContext.Default.EndpointDto)!.Credential);
+    }
+
     [Theory]
     [InlineData("--port", "70000", "port must be between 1 and 65535")]
     [InlineData("--protocol", "rdp", "rdp")]

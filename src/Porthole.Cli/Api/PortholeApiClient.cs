@@ -108,6 +108,18 @@ public sealed partial class PortholeApiClient : IDisposable
     public Task RemoveEndpointAsync(string device, string endpoint, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, EndpointPath(device, endpoint), null, cancellationToken);
 
+    /// <summary><c>PUT /api/v1/devices/{device}/endpoints/{endpoint}/credential</c>.</summary>
+    public Task<EndpointDto> SetCredentialAsync(string device, string endpoint, SetCredentialRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, EndpointPath(device, endpoint) + "/credential", JsonContent.Create(request, ApiJsonContext.Default.SetCredentialRequest), ApiJsonContext.Default.EndpointDto, cancellationToken);
+
+    /// <summary><c>DELETE /api/v1/devices/{device}/endpoints/{endpoint}/credential</c>.</summary>
+    public Task ClearCredentialAsync(string device, string endpoint, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, EndpointPath(device, endpoint) + "/credential", null, cancellationToken);
+
+    /// <summary><c>DELETE /api/v1/devices/{device}/endpoints/{endpoint}/ssh-host-key</c>.</summary>
+    public Task ForgetSshHostKeyAsync(string device, string endpoint, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, EndpointPath(device, endpoint) + "/ssh-host-key", null, cancellationToken);
+
     /// <summary><c>POST /api/v1/sessions</c>: answers once the agent has reached the target.</summary>
     public Task<CreateSessionResponse> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "api/v1/sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateSessionRequest), ApiJsonContext.Default.CreateSessionResponse, cancellationToken);

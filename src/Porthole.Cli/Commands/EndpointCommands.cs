@@ -17,6 +17,7 @@ public static class EndpointCommands
         endpoints.Subcommands.Add(BuildShow(global));
         endpoints.Subcommands.Add(BuildUpdate(global));
         endpoints.Subcommands.Add(BuildRemove(global));
+        CredentialCommands.AddTo(endpoints, global);
         return endpoints;
     }
 
@@ -66,10 +67,10 @@ public static class EndpointCommands
                 return ExitCodes.Success;
             }
 
-            var table = new Table("NAME", "PROTOCOL", "TARGET", "DESCRIPTION");
+            var table = new Table("NAME", "PROTOCOL", "TARGET", "CREDENTIAL", "DESCRIPTION");
             foreach (var endpoint in endpoints)
             {
-                table.Add(endpoint.Name, endpoint.Protocol, $"{endpoint.Host}:{endpoint.Port}", Formats.OrDash(endpoint.Description));
+                table.Add(endpoint.Name, endpoint.Protocol, $"{endpoint.Host}:{endpoint.Port}", endpoint.Credential?.Kind ?? "-", Formats.OrDash(endpoint.Description));
             }
 
             table.Write(Console.Out);
@@ -100,6 +101,8 @@ public static class EndpointCommands
             output.WriteLine($"Protocol:     {endpoint.Protocol}");
             output.WriteLine($"Target:       {endpoint.Host}:{endpoint.Port}");
             output.WriteLine($"Description:  {Formats.OrDash(endpoint.Description)}");
+            output.WriteLine($"Credential:   {(endpoint.Credential is { } c ? c.Kind + (c.Username is null ? "" : " for " + c.Username) : "-")}");
+            output.WriteLine($"SSH host key: {Formats.OrDash(endpoint.SshHostKey)}");
             return ExitCodes.Success;
         });
         return command;
@@ -156,7 +159,7 @@ public static class EndpointCommands
         return command;
     }
 
-    private static Argument<string> TargetArgument() => new("DEVICE/NAME") { Description = "The endpoint, e.g. gw-01/ssh" };
+    internal static Argument<string> TargetArgument() => new("DEVICE/NAME") { Description = "The endpoint, e.g. gw-01/ssh" };
 
     private static Option<string?> ProtocolOption()
     {
