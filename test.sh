@@ -12,6 +12,12 @@ command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
 command -v scp >/dev/null 2>&1 || packages+=(openssh-client)
 command -v tinyproxy >/dev/null 2>&1 || packages+=(tinyproxy)
 command -v socat >/dev/null 2>&1 || packages+=(socat)
+command -v Xtigervnc >/dev/null 2>&1 || packages+=(tigervnc-standalone-server)
+command -v tigervncpasswd >/dev/null 2>&1 || packages+=(tigervnc-tools)
+command -v Xtightvnc >/dev/null 2>&1 || packages+=(tightvncserver)
+command -v x11vnc >/dev/null 2>&1 || packages+=(x11vnc)
+command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb)
+command -v xsetroot >/dev/null 2>&1 || packages+=(x11-xserver-utils)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "Installing: ${packages[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
