@@ -6,18 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # --- Real peers the functional tests start on loopback -------------------------------------------
+# Each package is a real peer or tool some test starts; keep this list in step with the fixtures.
+wanted=(
+  openssh-server openssh-client            # sshd and ssh/scp: the core SSH sessions
+  tinyproxy socat                          # an HTTP CONNECT proxy, a connection cutter and raw terminals
+  tigervnc-standalone-server tigervnc-tools tightvncserver x11vnc xvfb x11-xserver-utils xfonts-base  # VNC servers
+)
 packages=()
-[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
-command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
-command -v scp >/dev/null 2>&1 || packages+=(openssh-client)
-command -v tinyproxy >/dev/null 2>&1 || packages+=(tinyproxy)
-command -v socat >/dev/null 2>&1 || packages+=(socat)
-command -v Xtigervnc >/dev/null 2>&1 || packages+=(tigervnc-standalone-server)
-command -v tigervncpasswd >/dev/null 2>&1 || packages+=(tigervnc-tools)
-command -v Xtightvnc >/dev/null 2>&1 || packages+=(tightvncserver)
-command -v x11vnc >/dev/null 2>&1 || packages+=(x11vnc)
-command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb)
-command -v xsetroot >/dev/null 2>&1 || packages+=(x11-xserver-utils)
+for package in "${wanted[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || packages+=("$package")
+done
 if [ ${#packages[@]} -gt 0 ]; then
   echo "Installing: ${packages[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
