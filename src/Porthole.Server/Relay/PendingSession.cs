@@ -18,6 +18,7 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     private readonly TaskCompletionSource<bool> _clientClaim = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _clientState = Waiting;
+    private string? _vncPassword;
 
     public string Id { get; } = SecretTokens.CreateId();
 
@@ -72,4 +73,12 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     }
 
     public void Finish() => _finished.TrySetResult();
+
+    /// <summary>
+    /// The stored VNC password the server answers the VNC server with (decrypted from the vault at open). It can be
+    /// taken once, so it does not linger in memory longer than the handshake needs it.
+    /// </summary>
+    public string? TakeVncPassword() => Interlocked.Exchange(ref _vncPassword, null);
+
+    public void UseVncPassword(string password) => _vncPassword = password;
 }

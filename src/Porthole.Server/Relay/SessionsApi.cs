@@ -7,6 +7,7 @@ using Porthole.Server.Agents;
 using Porthole.Server.Audit;
 using Porthole.Server.Data;
 using Porthole.Server.Devices;
+using Porthole.Server.Vault;
 using Porthole.Server.Endpoints;
 using Porthole.Server.Hosting;
 using Porthole.Server.Http;
@@ -43,6 +44,7 @@ public static class SessionsApi
         ISessionBroker broker,
         AuditLog audit,
         DeviceCatalog catalog,
+        CredentialVault vault,
         TimeProvider time,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
@@ -116,7 +118,15 @@ public static class SessionsApi
         }
 
         RelayLog.Opened(logger, session.Id, session.Target.Username, device.Name, endpoint.Name);
-        await audit.WriteAsync(actor, "session.open", target, detail: $"session {session.Id}, {action}, {endpoint.Protocol} {endpoint.Host}:{endpoint.Port}", clientAddress: context.ClientAddress(), cancellationToken: CancellationToken.None);
+        var storedVnc = action == Actions.Vnc && endpoint.CredentialKind == CredentialKinds.VncPassword && endpoint.ProtectedSecret is not null;
+        if (storedVnc)
+        {
+            session.UseVncPassword(vault.Unprotect(endpoint.ProtectedSecret!).Password ?? "");
+        }
+
+        await audit.WriteAsync(actor, "session.open", target,
+            detail: $"session {session.Id}, {action}, {endpoint.Protocol} {endpoint.Host}:{endpoint.Port}{(storedVnc ? ", stored VNC password" : "")}",
+            clientAddress: context.ClientAddress(), cancellationToken: CancellationToken.None);
         var path = $"/api/v1/sessions/{session.Id}/stream";
         return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + settings.ClientAttachTimeout));
     }
@@ -143,12 +153,22 @@ public static class SessionsApi
         string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, TimeProvider time, ILoggerFactory loggers)
     {
         var session = broker.Find(sessionId);
-        var key = context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString();
         if (!context.WebSockets.IsWebSocketRequest)
         {
             await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "WebSocket required", "this endpoint carries a session over a WebSocket");
             return;
         }
+
+        // A browser attaches the session cookie to a WebSocket from any page (cross-site WebSocket hijacking): a
+        // cookie-authenticated stream must come from the console's own origin. Bearer-token clients set no Origin.
+        if (context.User.Identity?.AuthenticationType == WebSessions.SchemeName && !IsSameOrigin(context.Request))
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied",
+                "a session stream opened with the session cookie must come from this server's own pages (Origin mismatch)");
+            return;
+        }
+
+        var key = SessionKeyOf(context);
 
         if (session is null || !session.TryClaimClient(key, context.User.GetUserId() ?? ""))
         {
@@ -165,25 +185,50 @@ public static class SessionsApi
             KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
         });
 
-        RelayResult result;
+        SessionRelayResult outcome;
         try
         {
-            result = await WebSocketRelay.RunAsync(client, agentSocket, cancellationToken: context.RequestAborted);
+            outcome = await SessionRelay.RunAsync(session, client, agentSocket, context.RequestAborted);
         }
         finally
         {
             broker.Remove(session);
         }
 
-        var reason = result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
+        var result = outcome.Relay;
+        var reason = outcome.HandshakeFailure ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
         RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
             "user:" + target.Username, "session.close", $"device:{target.DeviceName}/{target.EndpointName}",
+            outcome: outcome.HandshakeFailure is null ? AuditOutcomes.Success : AuditOutcomes.Failure,
             detail: $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
             clientAddress: target.ClientAddress);
+    }
+
+    /// <summary>Sub-protocol entry that carries the client key from a browser, which cannot set headers on a WebSocket.</summary>
+    internal const string KeySubProtocolPrefix = "porthole.key.";
+
+    /// <summary>The client key: the <c>Porthole-Session-Key</c> header (CLI), else a <c>porthole.key.*</c> sub-protocol entry (browser).</summary>
+    private static string SessionKeyOf(HttpContext context)
+    {
+        var header = context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString();
+        if (header.Length > 0)
+        {
+            return header;
+        }
+
+        var entry = context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault(p => p.StartsWith(KeySubProtocolPrefix, StringComparison.Ordinal));
+        return entry is null ? "" : entry[KeySubProtocolPrefix.Length..];
+    }
+
+    /// <summary>Whether <c>Origin</c> is exactly this request's own scheme://host[:port] (RFC 6455 section 10.2).</summary>
+    private static bool IsSameOrigin(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length > 0 && string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase);
     }
 
     private static async Task AgentLegAsync(

@@ -1,7 +1,9 @@
+using Xunit;
+
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Porthole.Server.Tests.Support;
+namespace Porthole.Tests.Common;
 
 /// <summary>A minimal RFB viewer that only knows security type None, as noVNC behaves behind Porthole.</summary>
 public static class RfbViewer

@@ -1,6 +1,8 @@
+using Xunit;
+
 using System.Globalization;
 
-namespace Porthole.Server.Tests.Support;
+namespace Porthole.Tests.Common;
 
 /// <summary>A real VNC server on 127.0.0.1 with a password, started from the Debian packages.</summary>
 public sealed class VncServer : IAsyncDisposable
