@@ -63,6 +63,13 @@ public static class ServerHost
 
         var app = builder.Build();
         app.UseWebSockets();
+
+        // The console's scripts and styles (wwwroot, copied next to the binary) need no login; they run before
+        // authorization because the fallback policy denies every request without an endpoint.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file => file.Context.Response.Headers.XContentTypeOptions = "nosniff",
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<Http.CookieCsrfMiddleware>();
