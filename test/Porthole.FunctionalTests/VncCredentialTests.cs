@@ -1,11 +1,6 @@
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Porthole.FunctionalTests.Fixtures;
-using Porthole.Protocol.Api;
-using Porthole.Protocol.Control;
 using Porthole.Tunnel.Relay;
-using Porthole.Tunnel.Transport;
 
 namespace Porthole.FunctionalTests;
 
@@ -22,7 +17,7 @@ public sealed class VncCredentialTests(PortholeStack stack)
         await using var vnc = await VncServer.StartAsync(VncServer.Flavour.TigerVncAuthOnly);
         var device = await PrepareAsync(vnc, vnc.Password);
 
-        var (webSocket, _) = await OpenVncSessionAsync(device);
+        var webSocket = await SessionClient.OpenAsync(stack, device, "hmi", "vnc");
         using (webSocket)
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -43,7 +38,7 @@ public sealed class VncCredentialTests(PortholeStack stack)
         await using var vnc = await VncServer.StartAsync(VncServer.Flavour.TigerVncAuthOnly);
         var device = await PrepareAsync(vnc, "not-it");
 
-        var (webSocket, _) = await OpenVncSessionAsync(device);
+        var webSocket = await SessionClient.OpenAsync(stack, device, "hmi", "vnc");
         using (webSocket)
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -77,20 +72,5 @@ public sealed class VncCredentialTests(PortholeStack stack)
         var set = await stack.CliAsync(["endpoints", "set-credential", $"{device}/hmi", "--kind", "vnc-password", "--password-stdin"], stdin: storedPassword + "\n");
         Assert.True(set.ExitCode == 0, set.ToString());
         return device;
-    }
-
-    /// <summary>What the console does: open a session for the <c>vnc</c> action and join its stream.</summary>
-    private async Task<(System.Net.WebSockets.ClientWebSocket WebSocket, CreateSessionResponse Session)> OpenVncSessionAsync(string device)
-    {
-        var token = JsonDocument.Parse(await File.ReadAllTextAsync(stack.ConfigPath)).RootElement.GetProperty("token").GetString()!;
-        using var http = new HttpClient(new ServerTrust(stack.Fingerprint).CreateHandler()) { BaseAddress = stack.ServerUrl };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        using var response = await http.PostAsJsonAsync("/api/v1/sessions", new CreateSessionRequest(device, "hmi", "vnc"), ApiJsonContext.Default.CreateSessionRequest);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var session = (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.CreateSessionResponse))!;
-        var webSocket = await new DataWebSocketConnector(new HttpMessageInvoker(new ServerTrust(stack.Fingerprint).CreateHandler())).ConnectAsync(
-            DataWebSocketConnector.ToWebSocketUri(stack.ServerUrl, session.StreamPath), token, ControlProtocol.DataSubProtocol,
-            new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = session.ClientKey }, CancellationToken.None);
-        return (webSocket, session);
     }
 }

@@ -21,4 +21,5 @@ public static class ProblemCodes
     public const string EnrolmentInvalid = "enrolment-invalid";
     public const string PasswordChangeRequired = "password-change-required";
     public const string LockedOut = "locked-out";
+    public const string CredentialRequired = "credential-required";
 }

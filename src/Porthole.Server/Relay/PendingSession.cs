@@ -19,6 +19,7 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _clientState = Waiting;
     private string? _vncPassword;
+    private Ssh.SshTerminalTarget? _sshTerminal;
 
     public string Id { get; } = SecretTokens.CreateId();
 
@@ -81,4 +82,9 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     public string? TakeVncPassword() => Interlocked.Exchange(ref _vncPassword, null);
 
     public void UseVncPassword(string password) => _vncPassword = password;
+
+    /// <summary>Set when the server itself runs SSH for a browser terminal; taken once by the relay.</summary>
+    public Ssh.SshTerminalTarget? TakeSshTerminal() => Interlocked.Exchange(ref _sshTerminal, null);
+
+    public void UseSshTerminal(Ssh.SshTerminalTarget target) => _sshTerminal = target;
 }

@@ -1,4 +1,8 @@
 using System.Net.WebSockets;
+using Microsoft.EntityFrameworkCore;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
+using Porthole.Server.Ssh;
 using Porthole.Server.Vnc;
 using Porthole.Tunnel.Relay;
 
@@ -10,8 +14,20 @@ namespace Porthole.Server.Relay;
 /// </summary>
 public static class SessionRelay
 {
-    public static async Task<SessionRelayResult> RunAsync(PendingSession session, WebSocket client, WebSocket agent, CancellationToken cancellationToken)
+    public static async Task<SessionRelayResult> RunAsync(PendingSession session, WebSocket client, WebSocket agent, IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
+        if (session.TakeSshTerminal() is { } ssh)
+        {
+            var terminal = await SshTerminalRelay.RunAsync(ssh, client, agent, key => PinHostKeyAsync(scopes, session, ssh, key), cancellationToken).ConfigureAwait(false);
+            if (terminal.HostKeyMismatch)
+            {
+                await AuditMismatchAsync(scopes, session, ssh, terminal).ConfigureAwait(false);
+            }
+
+            var bytes = new RelayResult(new PumpResult(PumpEnd.Completed, terminal.BytesToServer), new PumpResult(PumpEnd.Completed, terminal.BytesToClient));
+            return new SessionRelayResult(bytes, terminal.Failure);
+        }
+
         if (session.TakeVncPassword() is { } password)
         {
             var handshake = await RfbCredentialHandshake.RunAsync(new DataWebSocketStream(agent), new DataWebSocketStream(client), password, cancellationToken).ConfigureAwait(false);
@@ -24,6 +40,26 @@ public static class SessionRelay
         }
 
         return new SessionRelayResult(await WebSocketRelay.RunAsync(client, agent, cancellationToken: cancellationToken).ConfigureAwait(false), null);
+    }
+
+    /// <summary>Trust on first use: records the host key the endpoint's SSH server proved on its first connection.</summary>
+    private static async Task PinHostKeyAsync(IServiceScopeFactory scopes, PendingSession session, SshTerminalTarget ssh, string hostKey)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
+        await db.Endpoints.Where(e => e.Id == ssh.EndpointId && e.SshHostKey == null)
+            .ExecuteUpdateAsync(e => e.SetProperty(x => x.SshHostKey, hostKey)).ConfigureAwait(false);
+        await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
+            "user:" + session.Target.Username, "endpoint.ssh-host-key-pin", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
+            detail: hostKey, clientAddress: session.Target.ClientAddress).ConfigureAwait(false);
+    }
+
+    private static async Task AuditMismatchAsync(IServiceScopeFactory scopes, PendingSession session, SshTerminalTarget ssh, SshTerminalResult terminal)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
+            "user:" + session.Target.Username, "session.ssh-host-key-mismatch", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
+            AuditOutcomes.Denied, $"pinned {ssh.PinnedHostKey}, offered {terminal.SeenHostKey}", session.Target.ClientAddress).ConfigureAwait(false);
     }
 
     private static async Task CloseAsync(WebSocket webSocket, string reason)

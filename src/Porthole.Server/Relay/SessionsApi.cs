@@ -68,8 +68,14 @@ public static class SessionsApi
         var channel = presence.Find(device.Id);
         var effective = await catalog.EffectiveAsync(device, cancellationToken);
         // Server-side rules first: a disabled device is refused with its reason whether or not it is online.
+        var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";
         ProblemHttpResult? refusal = null;
-        if (!effective.Enabled && effective.Source != "agent")
+        if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
+        {
+            refusal = ApiProblem.Conflict(ProblemCodes.CredentialRequired,
+                $"the browser terminal for {device.Name}/{endpoint.Name} needs a stored SSH credential (porthole endpoints set-credential); 'porthole forward' needs none");
+        }
+        else if (!effective.Enabled && effective.Source != "agent")
         {
             refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access to device '{device.Name}' is disabled by {effective.Source}");
         }
@@ -118,6 +124,11 @@ public static class SessionsApi
         }
 
         RelayLog.Opened(logger, session.Id, session.Target.Username, device.Name, endpoint.Name);
+        if (serverSideSsh)
+        {
+            session.UseSshTerminal(new Ssh.SshTerminalTarget(endpoint.Id, endpoint.CredentialUsername ?? "", endpoint.CredentialKind!, vault.Unprotect(endpoint.ProtectedSecret!), endpoint.SshHostKey));
+        }
+
         var storedVnc = action == Actions.Vnc && endpoint.CredentialKind == CredentialKinds.VncPassword && endpoint.ProtectedSecret is not null;
         if (storedVnc)
         {
@@ -188,7 +199,7 @@ public static class SessionsApi
         SessionRelayResult outcome;
         try
         {
-            outcome = await SessionRelay.RunAsync(session, client, agentSocket, context.RequestAborted);
+            outcome = await SessionRelay.RunAsync(session, client, agentSocket, scopes, context.RequestAborted);
         }
         finally
         {
