@@ -30,6 +30,7 @@ public sealed class VncCredentialTests(PortholeStack stack)
         var audit = await stack.CliOkAsync("audit", "list", "--device", device, "--json");
         Assert.Contains("stored VNC password", audit, StringComparison.Ordinal);
         Assert.DoesNotContain(vnc.Password, audit, StringComparison.Ordinal);
+        Assert.DoesNotContain(vnc.Password, stack.Server.CapturedOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -75,6 +75,23 @@ public sealed class VaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Vault_AfterKeyRotation_StillReadsOldSecrets()
+    {
+        var services = _server.App.Services;
+        var vault = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Porthole.Server.Vault.CredentialVault>(services);
+        var old = vault.Protect(new Porthole.Server.Vault.EndpointSecret("before-rotation", null, null));
+        var keys = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>(services);
+
+        // A new default key, as the 90-day rotation (or an operator) makes; the old one is kept for decryption.
+        var now = DateTimeOffset.UtcNow;
+        keys.CreateNewKey(now, now.AddDays(90));
+        var current = keys.GetAllKeys().Count;
+
+        Assert.True(current >= 2, $"expected a rotated key ring, found {current} keys");
+        Assert.Equal("before-rotation", vault.Unprotect(old).Password);
+    }
+
+    [Fact]
     public async Task Vault_RoundTripsThroughDataProtection()
     {
         var vault = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Porthole.Server.Vault.CredentialVault>(_server.App.Services);
