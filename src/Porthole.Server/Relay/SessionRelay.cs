@@ -33,8 +33,8 @@ public static class SessionRelay
             var handshake = await RfbCredentialHandshake.RunAsync(new DataWebSocketStream(agent), new DataWebSocketStream(client), password, cancellationToken).ConfigureAwait(false);
             if (!handshake.Success)
             {
-                await CloseAsync(client, handshake.Error!).ConfigureAwait(false);
-                await CloseAsync(agent, "VNC authentication failed").ConfigureAwait(false);
+                await WebSocketClosing.CloseAsync(client, WebSocketCloseStatus.PolicyViolation, handshake.Error!).ConfigureAwait(false);
+                await WebSocketClosing.CloseAsync(agent, WebSocketCloseStatus.PolicyViolation, "VNC authentication failed").ConfigureAwait(false);
                 return new SessionRelayResult(default, handshake.Error);
             }
         }
@@ -60,19 +60,6 @@ public static class SessionRelay
         await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
             "user:" + session.Target.Username, "session.ssh-host-key-mismatch", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
             AuditOutcomes.Denied, $"pinned {ssh.PinnedHostKey}, offered {terminal.SeenHostKey}", session.Target.ClientAddress).ConfigureAwait(false);
-    }
-
-    private static async Task CloseAsync(WebSocket webSocket, string reason)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await webSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            webSocket.Abort();
-        }
     }
 }
 

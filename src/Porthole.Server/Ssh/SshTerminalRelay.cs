@@ -76,7 +76,7 @@ public static class SshTerminalRelay
         {
             // The shell ended (exit, logout): say so with a close frame and let the client answer it. Cancelling the
             // pending receive instead would abort the WebSocket without one.
-            await CloseOutputAsync(client, "ssh session ended").ConfigureAwait(false);
+            await WebSocketClosing.CloseOutputAsync(client, WebSocketCloseStatus.NormalClosure, "ssh session ended").ConfigureAwait(false);
             await Task.WhenAny(toServer, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
         }
 
@@ -85,7 +85,7 @@ public static class SshTerminalRelay
         await abort.CancelAsync().ConfigureAwait(false);
         var down = await toClient.ConfigureAwait(false);
         var up = await toServer.ConfigureAwait(false);
-        await CloseAsync(client, WebSocketCloseStatus.NormalClosure, "ssh session ended").ConfigureAwait(false);
+        await WebSocketClosing.CloseAsync(client, WebSocketCloseStatus.NormalClosure, "ssh session ended").ConfigureAwait(false);
         await bridge.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return new SshTerminalResult(null, seen, false, up, down);
     }
@@ -203,38 +203,6 @@ public static class SshTerminalRelay
         {
         }
 
-        await CloseAsync(client, WebSocketCloseStatus.PolicyViolation, failure).ConfigureAwait(false);
-    }
-
-    private static async Task CloseOutputAsync(WebSocket webSocket, string reason)
-    {
-        try
-        {
-            if (webSocket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await webSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            webSocket.Abort();
-        }
-    }
-
-    private static async Task CloseAsync(WebSocket webSocket, WebSocketCloseStatus status, string reason)
-    {
-        try
-        {
-            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await webSocket.CloseAsync(status, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            webSocket.Abort();
-        }
+        await WebSocketClosing.CloseAsync(client, WebSocketCloseStatus.PolicyViolation, failure).ConfigureAwait(false);
     }
 }

@@ -42,7 +42,7 @@ public static class StreamTunnel
             var localFailed = outcome.End == PumpEnd.Failed && (first == upstream) == (outcome.FailedSide == PumpSide.Source);
             if (localFailed)
             {
-                await SendCloseAsync(webSocket, WebSocketCloseStatus.EndpointUnavailable, $"{localName} connection failed: {outcome.Reason}").ConfigureAwait(false);
+                await WebSocketClosing.CloseOutputAsync(webSocket, WebSocketCloseStatus.EndpointUnavailable, $"{localName} connection failed: {outcome.Reason}").ConfigureAwait(false);
             }
 
             await abort.CancelAsync().ConfigureAwait(false);
@@ -68,42 +68,8 @@ public static class StreamTunnel
     private static PumpResult Outcome(Task<PumpResult> pump) =>
         pump.IsCompletedSuccessfully ? pump.Result : new PumpResult(PumpEnd.Canceled, 0, "abandoned");
 
-    private static async Task CloseAsync(WebSocket webSocket, TunnelResult result)
-    {
-        // Nothing to do when a close was already sent (local failure) or the socket is gone.
-        if (webSocket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
-        var reason = result.Succeeded ? "done" : "closed";
-        try
-        {
-            // Bounded: a peer that never answers the close handshake must not hold the session open.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            webSocket.Abort();
-        }
-    }
-
-    private static async Task SendCloseAsync(WebSocket webSocket, WebSocketCloseStatus status, string reason)
-    {
-        try
-        {
-            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await webSocket.CloseOutputAsync(status, DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            webSocket.Abort();
-        }
-    }
+    private static Task CloseAsync(WebSocket webSocket, TunnelResult result) =>
+        WebSocketClosing.CloseAsync(webSocket, WebSocketCloseStatus.NormalClosure, result.Succeeded ? "done" : "closed");
 }
 
 /// <summary>The outcome of a tunnelled session, one result per direction.</summary>

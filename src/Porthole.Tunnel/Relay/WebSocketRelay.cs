@@ -26,7 +26,7 @@ public static class WebSocketRelay
             var fromClient = first == clientToAgent;
             var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
             var (alive, reason) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
-            await TryCloseAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
+            await WebSocketClosing.CloseOutputAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
             await abort.CancelAsync().ConfigureAwait(false);
         }
 
@@ -75,22 +75,6 @@ public static class WebSocketRelay
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static async Task TryCloseAsync(WebSocket webSocket, WebSocketCloseStatus status, string reason)
-    {
-        try
-        {
-            if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await webSocket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            webSocket.Abort();
         }
     }
 }

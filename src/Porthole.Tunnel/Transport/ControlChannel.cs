@@ -71,21 +71,7 @@ public sealed class ControlChannel(WebSocket webSocket) : IDisposable
     }
 
     /// <summary>Closes the channel with a reason, bounded in time; aborts if the peer does not answer.</summary>
-    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
-    {
-        try
-        {
-            if (WebSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await WebSocket.CloseAsync(status, Relay.DataFrames.ClipReason(reason), timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            WebSocket.Abort();
-        }
-    }
+    public Task CloseAsync(WebSocketCloseStatus status, string reason) => Relay.WebSocketClosing.CloseAsync(WebSocket, status, reason);
 
     public void Dispose() => _sendLock.Dispose();
 }
