@@ -58,7 +58,7 @@ public static class AuthApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(
-        ChangePasswordRequest request, HttpContext context, PortholeDbContext db, PasswordHashing hashing, PasswordSignIn signIn, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        ChangePasswordRequest request, HttpContext context, PasswordSignIn signIn, CancellationToken cancellationToken)
     {
         var (user, problem) = await signIn.VerifyAsync(request.Username, request.CurrentPassword, context.ClientAddress(), "auth.password-change", cancellationToken);
         if (user is null)
@@ -66,22 +66,11 @@ public static class AuthApi
             return problem!;
         }
 
-        var refusal = PasswordPolicy.Check(user.Username, request.NewPassword)
-            ?? (request.NewPassword == request.CurrentPassword ? "the new password must differ from the current one" : null);
-        if (refusal is not null)
+        if (await signIn.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword, context.ClientAddress(), cancellationToken) is { } refusal)
         {
-            await audit.WriteAsync("user:" + user.Username, "auth.password-change", "user:" + user.Username, AuditOutcomes.Failure, refusal, context.ClientAddress(), cancellationToken);
             return ApiProblem.Validation(refusal);
         }
 
-        user.PasswordHash = hashing.Hash(user, request.NewPassword);
-        user.MustChangePassword = false;
-
-        // Whoever knew the old password may hold tokens made with it: a new password ends them all.
-        var now = time.GetUtcNow();
-        await db.ApiTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
-        audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, detail: "all existing tokens revoked", clientAddress: context.ClientAddress());
-        await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -48,6 +48,30 @@ public sealed class PasswordSignIn(PortholeDbContext db, PasswordHashing hashing
         return (user, null);
     }
 
+    /// <summary>
+    /// Changes a password after <see cref="VerifyAsync"/> succeeded: the policy is checked (a refusal is audited) and
+    /// every token of the user is revoked, since whoever knew the old password may hold one. Saves.
+    /// </summary>
+    /// <returns><c>null</c> on success, else why the new password was refused.</returns>
+    public async Task<string?> ChangePasswordAsync(User user, string currentPassword, string? newPassword, string? clientAddress, CancellationToken cancellationToken)
+    {
+        var refusal = PasswordPolicy.Check(user.Username, newPassword)
+            ?? (newPassword == currentPassword ? "the new password must differ from the current one" : null);
+        if (refusal is not null)
+        {
+            await audit.WriteAsync("user:" + user.Username, "auth.password-change", "user:" + user.Username, AuditOutcomes.Failure, refusal, clientAddress, cancellationToken);
+            return refusal;
+        }
+
+        user.PasswordHash = hashing.Hash(user, newPassword!);
+        user.MustChangePassword = false;
+        var now = time.GetUtcNow();
+        await db.ApiTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null).ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        audit.Add("user:" + user.Username, "auth.password-change", "user:" + user.Username, detail: "all existing tokens revoked", clientAddress: clientAddress);
+        await db.SaveChangesAsync(cancellationToken);
+        return null;
+    }
+
     /// <summary>Issues a new API token for <paramref name="user"/> (added to the unit of work, not saved); returns the secret.</summary>
     public string IssueToken(User user, string name, TimeSpan? lifetime, out ApiToken token)
     {
