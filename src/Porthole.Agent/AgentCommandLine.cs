@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Porthole.Agent.Control;
 using Porthole.Agent.Enrolment;
+using Porthole.Agent.Sessions;
 using Porthole.Agent.State;
 using Porthole.Protocol.Security;
 using Porthole.Tunnel.Transport;
@@ -72,7 +73,16 @@ public static class AgentCommandLine
     {
         var stateDir = StateDirOption();
         var disable = DisableRemoteAccessOption();
-        var command = new Command("run", "Connect to the server and serve remote-access sessions until stopped") { stateDir, disable };
+        var allow = new Option<string[]>("--allow-target")
+        {
+            Description = "Only dial these targets: CIDR or address, optionally :PORT or :FIRST-LAST (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var deny = new Option<string[]>("--deny-target")
+        {
+            Description = "Never dial these targets, in addition to link-local/metadata, multicast and the server itself (repeatable)",
+        };
+        var command = new Command("run", "Connect to the server and serve remote-access sessions until stopped") { stateDir, disable, allow, deny };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var store = new AgentStateStore(parse.GetValue(stateDir)!);
@@ -103,7 +113,19 @@ public static class AgentCommandLine
                     console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
                 }));
             var remoteAccessEnabled = !(parse.GetValue(disable) || state.RemoteAccessDisabled);
-            var runner = new AgentRunner(state, remoteAccessEnabled, loggers.CreateLogger("porthole-agent"));
+            List<TargetRule> allowed, denied;
+            try
+            {
+                allowed = [.. (parse.GetValue(allow) ?? []).Select(TargetRule.Parse)];
+                denied = [.. (parse.GetValue(deny) ?? []).Select(TargetRule.Parse)];
+            }
+            catch (FormatException ex)
+            {
+                await Console.Error.WriteLineAsync("porthole-agent: " + ex.Message);
+                return 2;
+            }
+
+            var runner = new AgentRunner(state, remoteAccessEnabled, allowed, denied, loggers.CreateLogger("porthole-agent"));
             return await runner.RunAsync(cancellationToken);
         });
         return command;

@@ -73,6 +73,22 @@ public sealed class ErrorReportingTests(PortholeStack stack)
         Assert.Contains("no-such-host.invalid:22 is unreachable", result.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("169.254.169.254")]
+    [InlineData("0xA9FEA9FE")]
+    [InlineData("::ffff:169.254.169.254")]
+    public async Task Connect_ToCloudMetadata_IsRefusedByTheAgentWhateverTheSpelling(string host)
+    {
+        var device = NewName("ssrf");
+        await stack.StartGatewayAsync(device);
+        await stack.CliOkAsync("endpoints", "add", device, "--name", "meta", "--host", host, "--port", "80", "--protocol", "http");
+
+        var result = await stack.CliAsync(["connect", $"{device}/meta"], stdin: "");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("169.254.169.254:80 is denied by the agent's target policy", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Connect_WhenAgentDisablesRemoteAccess_SaysDisabledAndDeviceShowsIt()
     {

@@ -13,7 +13,7 @@ namespace Porthole.Agent.Control;
 /// backoff. Stops for good only when the server says retrying cannot help (credential rejected, protocol
 /// refused).
 /// </summary>
-public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, ILogger logger)
+public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IReadOnlyList<TargetRule> allow, IReadOnlyList<TargetRule> deny, ILogger logger)
 {
     /// <summary>Exit code when the server rejected the device credential.</summary>
     public const int CredentialRejectedExitCode = 3;
@@ -29,7 +29,8 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, ILog
         var trust = new ServerTrust(state.Fingerprint, state.CaCertificatePath, state.Insecure);
         using var invoker = new HttpMessageInvoker(trust.CreateHandler());
         var connector = new DataWebSocketConnector(invoker);
-        var sessions = new SessionHandler(server, state.Credential, connector, () => remoteAccessEnabled, logger);
+        var policy = TargetPolicy.CreateDefault(allow, deny, await ServerEndpointsAsync(server, cancellationToken).ConfigureAwait(false));
+        var sessions = new SessionHandler(server, state.Credential, connector, () => remoteAccessEnabled, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
 
         while (!cancellationToken.IsCancellationRequested)
@@ -72,6 +73,21 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, ILog
         }
 
         return 0;
+    }
+
+    /// <summary>The server's own addresses and port: a session must never be turned back against the server.</summary>
+    private static async Task<IReadOnlyList<TargetRule>> ServerEndpointsAsync(Uri server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var addresses = IPAddress.TryParse(server.Host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(server.Host, cancellationToken).ConfigureAwait(false);
+            return [.. addresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Select(a =>
+                TargetRule.Parse(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{a}]:{server.Port}" : $"{a}:{server.Port}"))];
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return [];
+        }
     }
 
     private async Task<string> ServeAsync(ClientWebSocket webSocket, Uri server, SessionHandler sessions, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace Porthole.Agent.Sessions;
 /// WebSocket and relays. A session is independent of the control channel that asked for it, so it survives
 /// a control reconnect.
 /// </summary>
-public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, Func<bool> remoteAccessEnabled, ILogger logger)
+public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
 {
     public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
     {
@@ -25,7 +25,7 @@ public sealed class SessionHandler(Uri server, string credential, DataWebSocketC
         }
 
         var timeout = TimeSpan.FromMilliseconds(Math.Clamp(open.ConnectTimeoutMs, 100, 300_000));
-        var (socket, failure, message) = await TargetDialer.DialAsync(open.Host, open.Port, timeout, cancellationToken).ConfigureAwait(false);
+        var (socket, failure, message) = await TargetDialer.DialAsync(open.Host, open.Port, policy, timeout, cancellationToken).ConfigureAwait(false);
         if (socket is null)
         {
             AgentLog.SessionFailed(logger, open.SessionId, open.Host, open.Port, failure.ToString()!, message!);

@@ -17,6 +17,7 @@ public static class ProblemCodes
     public const string TargetRefused = "target-refused";
     public const string TargetUnreachable = "target-unreachable";
     public const string TargetTimeout = "target-timeout";
+    public const string TargetDenied = "target-denied";
     public const string AgentTimeout = "agent-timeout";
     public const string EnrolmentInvalid = "enrolment-invalid";
     public const string PasswordChangeRequired = "password-change-required";

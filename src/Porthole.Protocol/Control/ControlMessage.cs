@@ -54,6 +54,9 @@ public enum OpenFailureReason
 
     /// <summary>The agent reached the target but could not open the data WebSocket to the server.</summary>
     ServerUnreachable,
+
+    /// <summary>The agent's own target policy forbids this address or port (e.g. cloud metadata, link-local).</summary>
+    Denied,
 }
 
 /// <summary>Writes <see cref="OpenFailureReason"/> in camelCase (<c>refused</c>, <c>serverUnreachable</c>), as the design note lists them.</summary>

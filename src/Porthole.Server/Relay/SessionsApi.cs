@@ -153,6 +153,8 @@ public static class SessionsApi
                 $"{where} is unreachable from '{deviceName}' (agent: {outcome.Message})"),
             OpenFailureReason.Timeout => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.TargetTimeout, "Target timed out",
                 $"{where} did not answer in time (agent of '{deviceName}': {outcome.Message})"),
+            OpenFailureReason.Denied => ApiProblem.Create(StatusCodes.Status403Forbidden, ProblemCodes.TargetDenied, "Target denied",
+                $"the agent of '{deviceName}' refuses to dial {where}: {outcome.Message}"),
             OpenFailureReason.Disabled => ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled,
                 $"remote access is disabled on the agent of device '{deviceName}' (--disable-remote-access)"),
             _ => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.AgentTimeout, "Agent did not answer",
