@@ -78,6 +78,22 @@ public sealed class ServerTests(PortholeStack stack)
     }
 
     [Fact]
+    public async Task ServerOutput_CarriesNoTokenCredentialOrPassword()
+    {
+        // Make sure there is something to leak: a login, a device registration, an enrolment and a session attempt.
+        var device = "leak-" + Guid.NewGuid().ToString("N")[..8];
+        await stack.StartGatewayAsync(device);
+        await stack.CliAsync(["connect", $"{device}/none"], stdin: "");
+
+        var output = stack.Server.CapturedOutput;
+
+        Assert.DoesNotContain("pat_", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pte_", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ptd_", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(PortholeStack.AdminPassword, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_IsServedAndDescribesTheApi()
     {
         using var http = new HttpClient(new ServerTrust(stack.Fingerprint).CreateHandler()) { BaseAddress = stack.ServerUrl };
