@@ -1,0 +1,155 @@
+using Xunit;
+using System.Text.Json;
+using Porthole.Protocol.Api;
+
+namespace Porthole.Tests.Common.Stack;
+
+/// <summary>
+/// A real Porthole server on 127.0.0.1 (random port, embedded defaults: SQLite + self-signed TLS), a logged-in
+/// CLI configuration, a real OpenSSH server as a session target, and any number of gateway agents.
+/// </summary>
+public sealed class PortholeStack : IAsyncLifetime
+{
+    public const string AdminPassword = "functional-tests-password";
+
+    private readonly TempDirectory _directory = new("porthole-stack");
+    private readonly List<IAsyncDisposable> _owned = [];
+    private ProcessRunner? _server;
+
+    public Uri ServerUrl { get; private set; } = null!;
+
+    public string Fingerprint { get; private set; } = "";
+
+    public string ConfigPath => _directory.Combine("cli", "config.json");
+
+    public string DataDirectory => _directory.Combine("server");
+
+    public SshdFixture Sshd { get; private set; } = null!;
+
+    public ProcessRunner Server => _server!;
+
+    /// <summary>Environment for CLI processes (including ssh's ProxyCommand): the logged-in configuration.</summary>
+    public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
+    {
+        ["PORTHOLE_CONFIG"] = ConfigPath,
+        ["PORTHOLE_SERVER"] = null,
+        ["PORTHOLE_TOKEN"] = null,
+    };
+
+    public async Task InitializeAsync()
+    {
+        Sshd = await SshdFixture.StartAsync();
+        _server = ProcessRunner.Start(
+            Binaries.Server,
+            ["--urls", "https://127.0.0.1:0", "--data-dir", DataDirectory],
+            new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
+        var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        ServerUrl = new Uri(listening["Listening on: ".Length..]);
+        var fingerprintLine = _server.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
+        Fingerprint = fingerprintLine[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+
+        var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
+        Assert.True(login.ExitCode == 0, "login failed: " + login);
+    }
+
+    /// <summary>Runs the CLI with the logged-in configuration.</summary>
+    public Task<ProcessResult> CliAsync(IEnumerable<string> arguments, string? stdin = null, IReadOnlyDictionary<string, string?>? environment = null) =>
+        ProcessRunner.RunAsync(Binaries.Cli, arguments, stdin, TimeSpan.FromSeconds(90), environment ?? CliEnvironment);
+
+    /// <summary>Runs the CLI and fails the test unless it exits 0.</summary>
+    public async Task<string> CliOkAsync(params string[] arguments)
+    {
+        var result = await CliAsync(arguments);
+        Assert.True(result.ExitCode == 0, $"porthole {string.Join(' ', arguments)} failed: {result}");
+        return result.StandardOutput;
+    }
+
+    /// <summary>Starts a CLI process that keeps running (forward), owned by the stack.</summary>
+    public ProcessRunner StartCli(params string[] arguments)
+    {
+        var runner = ProcessRunner.Start(Binaries.Cli, arguments, CliEnvironment);
+        _owned.Add(runner);
+        return runner;
+    }
+
+    /// <summary>Registers a device and returns its one-time enrolment token.</summary>
+    public async Task<string> RegisterDeviceAsync(string name, params string[] extra)
+    {
+        var output = await CliOkAsync(["devices", "add", name, "--json", .. extra]);
+        return JsonSerializer.Deserialize(output, ApiJsonContext.Default.CreateDeviceResponse)!.EnrolmentToken;
+    }
+
+    /// <summary>Registers, enrols and runs an agent for a new device, and waits until the server sees it online.</summary>
+    public async Task<Gateway> StartGatewayAsync(string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null)
+    {
+        var token = await RegisterDeviceAsync(name);
+        var stateDirectory = _directory.Combine("agents", name);
+        var enrol = await ProcessRunner.RunAsync(
+            Binaries.Agent,
+            ["enrol", "--server", (serverUrl ?? ServerUrl).ToString(), "--token", token, "--state-dir", stateDirectory, "--fingerprint", Fingerprint],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.True(enrol.ExitCode == 0, "enrol failed: " + enrol);
+
+        var gateway = new Gateway(name, stateDirectory);
+        gateway.Start(disableRemoteAccess, agentEnvironment);
+        _owned.Add(gateway);
+        await WaitForOnlineAsync(name, expected: true);
+        return gateway;
+    }
+
+    /// <summary>Polls <c>devices show --json</c> until the device's <c>online</c> is <paramref name="expected"/>.</summary>
+    public async Task<DeviceDto> WaitForOnlineAsync(string name, bool expected, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var device = await ShowDeviceAsync(name);
+            if (device.Online == expected)
+            {
+                return device;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"device {name} did not become {(expected ? "online" : "offline")}: {JsonSerializer.Serialize(device, ApiJsonContext.Default.DeviceDto)}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task<DeviceDto> ShowDeviceAsync(string name) =>
+        JsonSerializer.Deserialize(await CliOkAsync("devices", "show", name, "--json"), ApiJsonContext.Default.DeviceDto)!;
+
+    /// <summary>Adds an endpoint to the test sshd on <paramref name="device"/>, named <c>ssh</c>.</summary>
+    public Task AddSshEndpointAsync(string device) =>
+        CliOkAsync("endpoints", "add", device, "--name", "ssh", "--host", Sshd.Host, "--port", Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--protocol", "ssh");
+
+    /// <summary>ssh with the test key through <c>porthole connect</c> as ProxyCommand.</summary>
+    public Task<ProcessResult> SshThroughPortholeAsync(string target, params string[] command) =>
+        ProcessRunner.RunAsync(
+            "ssh",
+            [.. Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {target}"), Sshd.Destination, .. command],
+            timeout: TimeSpan.FromSeconds(60),
+            environment: CliEnvironment);
+
+    public async Task DisposeAsync()
+    {
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (Sshd is not null)
+        {
+            await Sshd.DisposeAsync();
+        }
+
+        _directory.Dispose();
+    }
+}
