@@ -78,6 +78,26 @@ public sealed class SshTerminalTests(PortholeStack stack)
     }
 
     [Fact]
+    public async Task Terminal_WithAStoredPassword_LogsIn_AndAWrongOneIsReportedReadably()
+    {
+        await using var user = await SystemUser.CreateAsync();
+        await using var sshd = await SshdFixture.StartAsync(allowPasswords: true);
+        var device = await PrepareAsync(sshd.Port, storeKey: false);
+        var set = await stack.CliAsync(["endpoints", "set-credential", $"{device}/shell", "--kind", "ssh-password", "--username", user.Name, "--password-stdin"], stdin: user.Password + "\n");
+        Assert.True(set.ExitCode == 0, set.ToString());
+
+        using (var terminal = await SessionClient.OpenAsync(stack, device, "shell", "terminal"))
+        {
+            await SendAsync(terminal, "echo pw-$((20+22)) $(id -un)\n", WebSocketMessageType.Binary);
+            Assert.Contains($"pw-42 {user.Name}", await ReadUntilAsync(terminal, $"pw-42 {user.Name}"), StringComparison.Ordinal);
+        }
+
+        await stack.CliAsync(["endpoints", "set-credential", $"{device}/shell", "--kind", "ssh-password", "--username", user.Name, "--password-stdin"], stdin: "not-the-password\n");
+        using var refused = await SessionClient.OpenAsync(stack, device, "shell", "terminal");
+        Assert.Contains($"the SSH server rejected the stored credential for user '{user.Name}'", await ReadUntilAsync(refused, null), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Terminal_WithoutAStoredCredential_IsRefusedBeforeReachingTheAgent()
     {
         var device = await PrepareAsync(stack.Sshd.Port, storeKey: false);

@@ -38,13 +38,18 @@ public sealed class SshdFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>The sshd process, e.g. to wait for a log line (<c>LogLevel VERBOSE</c>, written to stderr).</summary>
     public ProcessRunner Process => _sshd ?? throw new InvalidOperationException("sshd is not started");
 
+    /// <summary>Whether the server accepts passwords as well as keys.</summary>
+    public bool AllowPasswords { get; private init; }
+
     /// <summary>Where the server writes more lines of its output, e.g. an xunit <c>ITestOutputHelper.WriteLine</c>.</summary>
     public Action<string>? Log { get; set; }
 
     /// <summary>Starts a server and waits until it accepts TCP connections.</summary>
-    public static async Task<SshdFixture> StartAsync(Action<string>? log = null)
+    /// <param name="log">Receives the server's output lines.</param>
+    /// <param name="allowPasswords">Also accept password authentication (checked against the system's accounts).</param>
+    public static async Task<SshdFixture> StartAsync(Action<string>? log = null, bool allowPasswords = false)
     {
-        var fixture = new SshdFixture { Log = log };
+        var fixture = new SshdFixture { Log = log, AllowPasswords = allowPasswords };
         try
         {
             await fixture.InitializeAsync();
@@ -130,7 +135,7 @@ public sealed class SshdFixture : IAsyncLifetime, IAsyncDisposable
         PidFile {_directory.Combine("sshd.pid")}
         UsePAM no
         StrictModes no
-        PasswordAuthentication no
+        PasswordAuthentication {(AllowPasswords ? "yes" : "no")}
         KbdInteractiveAuthentication no
         PermitRootLogin prohibit-password
         LogLevel VERBOSE
