@@ -11,6 +11,7 @@ wanted=(
   openssh-server openssh-client            # sshd and ssh/scp: the core SSH sessions
   tinyproxy socat                          # an HTTP CONNECT proxy, a connection cutter and raw terminals
   tigervnc-standalone-server tigervnc-tools tightvncserver x11vnc xvfb x11-xserver-utils xfonts-base  # VNC servers
+  chromium npm                             # the web console's browser tests (Playwright) and its pinned npm libraries
 )
 packages=()
 for package in "${wanted[@]}"; do

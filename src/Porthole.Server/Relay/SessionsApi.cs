@@ -28,7 +28,8 @@ public static class SessionsApi
     {
         var sessions = api.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", OpenAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
-        sessions.MapGet("/{sessionId}/stream", StreamAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
+        // Browsers open WebSockets over HTTP/2 as an extended CONNECT (RFC 8441), the CLI over HTTP/1.1 as a GET.
+        sessions.MapMethods("/{sessionId}/stream", [HttpMethods.Get, HttpMethods.Connect], StreamAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
     }
 
     public static void MapAgentSessions(this IEndpointRouteBuilder agent)
