@@ -26,6 +26,12 @@ public sealed class PortholeServerOptions
     /// <summary>Lifetime of API tokens created by <c>porthole login</c>; <c>null</c> means they never expire. Default: 30 days.</summary>
     public TimeSpan? LoginTokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>A session with no message either way for this long is closed ("session idle for …"). Default: 1 hour.</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>No session lives longer than this, busy or not. Default: 12 hours.</summary>
+    public TimeSpan SessionMaxLifetime { get; set; } = TimeSpan.FromHours(12);
+
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
 
@@ -52,6 +58,11 @@ public sealed class PortholeServerOptions
         if (TargetConnectTimeout <= TimeSpan.Zero || TargetConnectTimeout > TimeSpan.FromMinutes(5))
         {
             throw new InvalidOperationException("Porthole:TargetConnectTimeout must be between 0 and 5 minutes.");
+        }
+
+        if (SessionIdleTimeout <= TimeSpan.Zero || SessionMaxLifetime <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Porthole:SessionIdleTimeout and Porthole:SessionMaxLifetime must be positive (e.g. 01:00:00).");
         }
 
         if (LoginAttemptsPerClientPerMinute < 1)

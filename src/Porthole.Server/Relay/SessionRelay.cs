@@ -14,7 +14,8 @@ namespace Porthole.Server.Relay;
 /// </summary>
 public static class SessionRelay
 {
-    public static async Task<SessionRelayResult> RunAsync(PendingSession session, WebSocket client, WebSocket agent, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    public static async Task<SessionRelayResult> RunAsync(
+        PendingSession session, WebSocket client, WebSocket agent, SessionTimeout timeout, IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
         if (session.TakeSshTerminal() is { } ssh)
         {
@@ -39,7 +40,7 @@ public static class SessionRelay
             }
         }
 
-        return new SessionRelayResult(await WebSocketRelay.RunAsync(client, agent, cancellationToken: cancellationToken).ConfigureAwait(false), null);
+        return new SessionRelayResult(await WebSocketRelay.RunAsync(client, agent, timeout: timeout, cancellationToken: cancellationToken).ConfigureAwait(false), null);
     }
 
     /// <summary>Trust on first use: records the host key the endpoint's SSH server proved on its first connection.</summary>

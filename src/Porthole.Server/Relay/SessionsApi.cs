@@ -164,7 +164,7 @@ public static class SessionsApi
     }
 
     private static async Task StreamAsync(
-        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, TimeProvider time, ILoggerFactory loggers)
+        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
     {
         var session = broker.Find(sessionId);
         if (!context.WebSockets.IsWebSocketRequest)
@@ -200,9 +200,10 @@ public static class SessionsApi
         });
 
         SessionRelayResult outcome;
+        using var timeout = new SessionTimeout(options.Value.SessionIdleTimeout, options.Value.SessionMaxLifetime, time);
         try
         {
-            outcome = await SessionRelay.RunAsync(session, client, agentSocket, scopes, context.RequestAborted);
+            outcome = await SessionRelay.RunAsync(session, client, agentSocket, timeout, scopes, context.RequestAborted);
         }
         finally
         {

@@ -10,15 +10,33 @@ namespace Porthole.Tunnel.Relay;
 /// </summary>
 public static class WebSocketRelay
 {
-    /// <summary>Relays until both sides have closed or one has failed.</summary>
-    public static async Task<RelayResult> RunAsync(WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, CancellationToken cancellationToken = default)
+    /// <summary>Stands in for the expiry of a session without a timeout.</summary>
+    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
+
+    /// <summary>Relays until both sides have closed, one has failed, or <paramref name="timeout"/> expired.</summary>
+    public static async Task<RelayResult> RunAsync(
+        WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, SessionTimeout? timeout = null, CancellationToken cancellationToken = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, abort.Token);
-        var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, abort.Token);
+        var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, timeout, abort.Token);
+        var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, timeout, abort.Token);
+        var expired = timeout?.Expired ?? Never;
 
-        var first = await Task.WhenAny(clientToAgent, agentToClient).ConfigureAwait(false);
-        var outcome = first.Result;
+        var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
+        if (first == expired)
+        {
+            // Both sides learn why with a close frame; the receive loops then end on the answering close frames.
+            var reason = expired.Result;
+            await WebSocketClosing.CloseOutputAsync(client, WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
+            await WebSocketClosing.CloseOutputAsync(agent, WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
+            await abort.CancelAsync().ConfigureAwait(false);
+            var sent = await clientToAgent.ConfigureAwait(false);
+            var received = await agentToClient.ConfigureAwait(false);
+            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason });
+        }
+
+        var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
         if (outcome.End is PumpEnd.Failed)
         {
             // One side vanished without a close frame. Which one depends on whether the receive or the send
@@ -35,7 +53,7 @@ public static class WebSocketRelay
         return new RelayResult(up, down);
     }
 
-    private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, CancellationToken cancellationToken)
+    private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionTimeout? timeout, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         long total = 0;
@@ -61,6 +79,7 @@ public static class WebSocketRelay
 
                 await destination.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, cancellationToken).ConfigureAwait(false);
                 total += received.Count;
+                timeout?.Touch();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

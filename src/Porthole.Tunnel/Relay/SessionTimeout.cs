@@ -1,0 +1,53 @@
+namespace Porthole.Tunnel.Relay;
+
+/// <summary>
+/// Ends a session that has been idle too long or has lived too long. The relay calls <see cref="Touch"/> for
+/// every message; that is a single timestamp write, and a coarse timer compares it — so the hot path never
+/// reschedules a timer (the trick of YARP's ActivityCancellationTokenSource, without its per-call cost).
+/// Time comes from a <see cref="TimeProvider"/>, so tests use a fake clock.
+/// </summary>
+public sealed class SessionTimeout : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _idle;
+    private readonly long _deadline;
+    private readonly ITimer _timer;
+    private readonly TaskCompletionSource<string> _expired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastActivity;
+
+    public SessionTimeout(TimeSpan idle, TimeSpan lifetime, TimeProvider time)
+    {
+        _time = time;
+        _idle = idle;
+        _lastActivity = time.GetTimestamp();
+        _deadline = _lastActivity + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
+
+        // Checking a few times per idle period bounds the overshoot to a quarter of it (at most a second).
+        var period = TimeSpan.FromTicks(Math.Clamp(idle.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        _timer = time.CreateTimer(_ => Check(), null, period, period);
+    }
+
+    /// <summary>Completes with a readable reason when the session must end.</summary>
+    public Task<string> Expired => _expired.Task;
+
+    /// <summary>Records activity (a message relayed in either direction).</summary>
+    public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+
+    private void Check()
+    {
+        var now = _time.GetTimestamp();
+        if (now >= _deadline)
+        {
+            _expired.TrySetResult("session reached its maximum lifetime");
+        }
+        else if (_time.GetElapsedTime(Volatile.Read(ref _lastActivity), now) >= _idle)
+        {
+            _expired.TrySetResult($"session idle for {Describe(_idle)}");
+        }
+    }
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
+
+    public void Dispose() => _timer.Dispose();
+}
