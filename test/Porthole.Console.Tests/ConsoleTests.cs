@@ -219,6 +219,32 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AuditLog_ListsFilteredRecords_AndExportsThem()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.ClickAsync("nav >> text=Audit log");
+        await page.FillAsync("#action", "auth.web-login");
+        await page.ClickAsync("#audit-filters button[type=submit]");
+
+        await Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("auth.web-login");
+        await Expect(page.Locator("#audit tbody tr[data-action]:not([data-action='auth.web-login'])")).ToHaveCountAsync(0);
+        var csv = await page.EvaluateAsync<string>("async () => (await fetch(document.getElementById('export-csv').href)).text()");
+        Assert.StartsWith("sequence,at,actor,action,target,outcome,detail,client_address,hash\n", csv, StringComparison.Ordinal);
+        Assert.Contains("auth.web-login", csv, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditLog_WithoutAuditRead_IsDenied()
+    {
+        var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);
+        await Expect(page.Locator("nav >> text=Audit log")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/admin/audit");
+
+        await Expect(page.Locator("#missing-permission")).ToHaveTextAsync("audit:read");
+    }
+
+    [Fact]
     public async Task SessionStream_WithTheSessionCookieFromAForeignOrigin_IsRefused()
     {
         var page = await stack.LogInAsync(_context);
