@@ -189,6 +189,33 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SshEndpoint_WithAKeyStoredInTheDialog_OpensABrowserTerminal()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.GotoAsync($"/devices/{Gateway}/remote-access");
+        await page.ClickAsync("#add-endpoint");
+        await page.FillAsync("#ep-description", "Gateway shell over SSH");
+        await page.FillAsync("#ep-host", "127.0.0.1");
+        await page.SelectOptionAsync("#ep-protocol", "ssh");
+        await page.FillAsync("#ep-port", stack.Stack.Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.FillAsync("#ep-ssh-user", stack.Stack.Sshd.User);
+        await page.FillAsync("#ep-ssh-key", await File.ReadAllTextAsync(stack.Stack.Sshd.ClientKeyPath));
+        await page.ClickAsync("#endpoint-save");
+
+        var row = page.Locator("tr[data-endpoint=gateway-shell-over-ssh]");
+        await Expect(row).ToContainTextAsync("ssh");
+        await row.Locator(".row-menu-button").ClickAsync();
+        var terminal = await _context.RunAndWaitForPageAsync(() => row.Locator("[data-action=connect]").ClickAsync());
+
+        await Expect(terminal.Locator("#status")).ToHaveTextAsync($"Connected to {Gateway} / Gateway shell over SSH", new() { Timeout = 20_000 });
+        await terminal.Locator("#terminal").ClickAsync();
+        await terminal.Keyboard.TypeAsync("echo ssh-$((6*7))");
+        await terminal.Keyboard.PressAsync("Enter");
+        await Expect(terminal.Locator(".xterm-rows")).ToContainTextAsync("ssh-42", new() { Timeout = 15_000 });
+        Assert.DoesNotContain("PRIVATE KEY", await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Technician_SeesConnect_ButNoAddEditOrRemove()
     {
         var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);

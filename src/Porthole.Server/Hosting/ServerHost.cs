@@ -72,9 +72,7 @@ public static class ServerHost
         });
         app.UseAuthentication();
         app.UseAuthorization();
-        // A WebSocket upgrade cannot be forged by a form and carries no antiforgery header; browsers send it over HTTP/2 as
-        // CONNECT (RFC 8441), which the CSRF check would treat as a write. The stream route checks Origin instead.
-        app.UseWhen(context => !HttpMethods.IsConnect(context.Request.Method), csrf => csrf.UseMiddleware<Http.CookieCsrfMiddleware>());
+        app.UseMiddleware<Http.CookieCsrfMiddleware>();
         app.UseRateLimiter();
         MapRoutes(app);
         return app;

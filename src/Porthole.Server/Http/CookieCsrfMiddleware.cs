@@ -8,6 +8,9 @@ namespace Porthole.Server.Http;
 /// CSRF protection for the API when a browser calls it with its session cookie: a state-changing request must
 /// carry the antiforgery token in the <c>RequestVerificationToken</c> header. Bearer-token requests are not
 /// affected (a browser never attaches those on its own). Razor Pages forms validate their own tokens.
+/// WebSocket upgrades are exempt: a form cannot forge one, browsers cannot add the header to one, and over HTTP/2
+/// they arrive as CONNECT (RFC 8441), which would otherwise look like a write; browser WebSocket routes check
+/// <c>Origin</c> instead.
 /// </summary>
 public sealed class CookieCsrfMiddleware(RequestDelegate next)
 {
@@ -15,6 +18,7 @@ public sealed class CookieCsrfMiddleware(RequestDelegate next)
     {
         if (context.Request.Path.StartsWithSegments("/api")
             && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
+            && !context.WebSockets.IsWebSocketRequest
             && context.User.Identity is { IsAuthenticated: true, AuthenticationType: WebSessions.SchemeName })
         {
             if (!await antiforgery.IsRequestValidAsync(context))

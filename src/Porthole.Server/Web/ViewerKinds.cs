@@ -8,13 +8,16 @@ public static class ViewerKinds
 {
     public static readonly ViewerKind Vnc = new("vnc", Identity.Actions.Vnc, "Connect (VNC)");
 
-    /// <summary>Raw bytes to a terminal: Telnet servers and plain TCP consoles. SSH needs the server-side client (issue 4).</summary>
+    /// <summary>
+    /// A terminal: raw bytes for Telnet servers and plain TCP consoles; for SSH the server runs the SSH client with the
+    /// endpoint's stored credential (docs/design/credential-vault.md).
+    /// </summary>
     public static readonly ViewerKind Terminal = new("terminal", Identity.Actions.Terminal, "Open terminal");
 
     public static ViewerKind? ViewerOf(string protocol) => protocol switch
     {
         "vnc" => Vnc,
-        "telnet" or "tcp" => Terminal,
+        "telnet" or "tcp" or "ssh" => Terminal,
         _ => null,
     };
 }

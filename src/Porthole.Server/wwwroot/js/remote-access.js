@@ -57,7 +57,23 @@ function slug(text) {
 }
 
 function updatePasswordField() {
-  document.getElementById('ep-password-field').hidden = form.elements.protocol.value !== 'vnc';
+  const protocol = form.elements.protocol.value;
+  document.getElementById('ep-password-field').hidden = protocol !== 'vnc' && protocol !== 'ssh';
+  document.getElementById('ep-ssh-fields').hidden = protocol !== 'ssh';
+  document.getElementById('ep-password-label').textContent = protocol === 'ssh' ? 'SSH password or key passphrase (optional)' : 'VNC password (optional)';
+}
+
+// The credential to store for the endpoint, if the dialog has one; secrets go to the write-only credential API.
+function credentialFrom(protocol) {
+  const password = form.elements.password.value;
+  if (protocol === 'vnc') return password ? { kind: 'vnc-password', password } : null;
+  if (protocol !== 'ssh') return null;
+  const username = form.elements.sshUser.value.trim();
+  const privateKey = form.elements.sshKey.value.trim();
+  if (!username || (!privateKey && !password)) return null;
+  return privateKey
+    ? { kind: 'ssh-key', username, privateKey: privateKey + '\n', passphrase: password || null }
+    : { kind: 'ssh-password', username, password };
 }
 
 function openEndpointDialog(row) {
@@ -104,7 +120,7 @@ if (dialog) {
       protocol: form.elements.protocol.value,
       description: form.elements.description.value.trim(),
     };
-    const password = form.elements.password.value;
+    const credential = credentialFrom(body.protocol);
     const save = document.getElementById('endpoint-save');
     save.disabled = true;
     try {
@@ -114,8 +130,8 @@ if (dialog) {
       } else {
         saved = await api('POST', endpointsPath, { ...body, description: body.description || null });
       }
-      if (password && body.protocol === 'vnc') {
-        await api('PUT', `${endpointsPath}/${encodeURIComponent(saved.name)}/credential`, { kind: 'vnc-password', password });
+      if (credential) {
+        await api('PUT', `${endpointsPath}/${encodeURIComponent(saved.name)}/credential`, credential);
       }
       location.reload();
     } catch (e) {

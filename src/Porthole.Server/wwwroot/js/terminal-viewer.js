@@ -1,6 +1,7 @@
 // The terminal tab: xterm.js over the session WebSocket. Raw TCP consoles get the bytes unchanged; Telnet endpoints
 // also get a minimal option negotiation (RFC 854/855): we refuse everything except the server's ECHO and
-// SUPPRESS-GO-AHEAD, and announce the window size with NAWS (RFC 1073) so resizing reaches the device.
+// SUPPRESS-GO-AHEAD, and announce the window size with NAWS (RFC 1073) so resizing reaches the device. SSH endpoints
+// are served by the server's own SSH client (stored credential); it takes the size as a JSON text message.
 import { Terminal } from '../lib/xterm/xterm.mjs';
 import { FitAddon } from '../lib/xterm/addon-fit.mjs';
 import { closeReason, openSession, setStatus } from './session.js';
@@ -35,7 +36,14 @@ function send(bytes) {
 
 term.onData((data) => send(encoder.encode(data)));
 term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
-term.onResize(() => telnet?.sendWindowSize());
+const ssh = protocol === 'ssh';
+
+function sendSize() {
+  if (ssh && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'resize', cols: term.cols, rows: term.rows }));
+  else telnet?.sendWindowSize();
+}
+
+term.onResize(sendSize);
 
 async function connect() {
   userDisconnected = false;
@@ -52,6 +60,7 @@ async function connect() {
   socket.addEventListener('open', () => {
     setStatus(status, 'connected', `Connected to ${device} / ${label}`);
     disconnectButton.disabled = false;
+    if (ssh) sendSize();
     term.focus();
   });
   socket.addEventListener('message', (event) => {
