@@ -212,7 +212,13 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
         await terminal.Keyboard.TypeAsync("echo ssh-$((6*7))");
         await terminal.Keyboard.PressAsync("Enter");
         await Expect(terminal.Locator(".xterm-rows")).ToContainTextAsync("ssh-42", new() { Timeout = 15_000 });
+
+        // The host key was pinned on this first connection and is shown; the key itself never comes back.
+        await page.ReloadAsync();
+        await Expect(row).ToContainTextAsync("SHA256:");
+        await Expect(row).ToContainTextAsync($"Stored for {stack.Stack.Sshd.User}");
         Assert.DoesNotContain("PRIVATE KEY", await page.ContentAsync(), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ConsoleStack.ScreenshotDirectory, "remote-access-ssh.png"), FullPage = true });
     }
 
     [Fact]
