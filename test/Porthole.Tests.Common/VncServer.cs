@@ -12,6 +12,9 @@ public sealed class VncServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>The X display the server runs (or serves), e.g. <c>:42</c>.</summary>
+    public string Display { get; private set; } = "";
+
     public string Password { get; } = "vnc" + Random.Shared.Next(10000, 99999).ToString(CultureInfo.InvariantCulture);
 
     public string Kind { get; private init; } = "";
@@ -41,6 +44,7 @@ public sealed class VncServer : IAsyncDisposable
         {
             Port = FreePort.Get();
             var display = ":" + FreeDisplay().ToString(CultureInfo.InvariantCulture);
+            Display = display;
             var port = Port.ToString(CultureInfo.InvariantCulture);
             switch (flavour)
             {
@@ -74,6 +78,13 @@ public sealed class VncServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"{flavour} did not start");
+    }
+
+    /// <summary>Paints the root window a solid colour, so a viewer has non-blank pixels to check.</summary>
+    public async Task PaintAsync(string color)
+    {
+        var painted = await ProcessRunner.RunAsync("xsetroot", ["-solid", color], environment: new Dictionary<string, string?> { ["DISPLAY"] = Display });
+        Assert.True(painted.ExitCode == 0, "xsetroot failed: " + painted);
     }
 
     private void Start(string program, string[] arguments) => _processes.Add(ProcessRunner.Start(program, arguments));

@@ -21,7 +21,8 @@ public sealed class ConsoleStack : IAsyncLifetime
 
     public PortholeStack Stack { get; } = new();
 
-    public RedScreenVncServer Vnc { get; private set; } = null!;
+    /// <summary>TigerVNC with VNC Authentication only, its screen painted red so the canvas can be checked.</summary>
+    public VncServer Vnc { get; private set; } = null!;
 
     public ShellTarget Shell { get; private set; } = null!;
 
@@ -39,7 +40,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         await Stack.InitializeAsync();
         await Stack.StartGatewayAsync(GatewayName);
         await Stack.CliOkAsync("devices", "update", GatewayName, "--group", "plant-1/line-a", "--tag", "line-a", "--tag", "hmi");
-        Vnc = await RedScreenVncServer.StartAsync();
+        Vnc = await VncServer.StartAsync(VncServer.Flavour.TigerVncAuthOnly);
+        await Vnc.PaintAsync("red");
         Shell = await ShellTarget.StartAsync();
         await Stack.CliOkAsync("endpoints", "add", GatewayName, "--name", ShellEndpoint, "--host", "127.0.0.1", "--port", Shell.Port.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp");
         await AddUserAsync(TechnicianName, "Technician");
