@@ -11,12 +11,15 @@ wanted=(
   openssh-server openssh-client            # sshd and ssh/scp: the core SSH sessions
   tinyproxy socat                          # an HTTP CONNECT proxy, a connection cutter and raw terminals
   tigervnc-standalone-server tigervnc-tools tightvncserver x11vnc xvfb x11-xserver-utils xfonts-base  # VNC servers
-  chromium npm                             # the web console's browser tests (Playwright) and its pinned npm libraries
+  chromium                                 # the web console's browser tests (Playwright drives Debian's Chromium)
 )
 packages=()
 for package in "${wanted[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || packages+=("$package")
 done
+# npm builds the console's pinned JavaScript libraries. Machines that ship Node.js from elsewhere (e.g. a vendor
+# package that bundles npm) must not get Debian's npm on top: it conflicts. Install it only when missing.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "Installing: ${packages[*]}"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
