@@ -64,6 +64,31 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
         Assert.True((await stack.ShowDeviceAsync(device)).Online);
     }
 
+    [Fact]
+    public async Task Session_ListedAndTerminatedByAnOperator_EndsWithTheReason()
+    {
+        var device = NewName("terminate");
+        await stack.StartGatewayAsync(device);
+        await stack.AddSshEndpointAsync(device);
+        await using var ssh = ProcessRunner.Start(
+            "ssh",
+            [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo ready; sleep 120"],
+            stack.CliEnvironment);
+        await ssh.WaitForLineAsync(l => l == "ready", TimeSpan.FromSeconds(60));
+
+        var sessions = System.Text.Json.JsonSerializer.Deserialize(await stack.CliOkAsync("sessions", "list", "--json"), Porthole.Protocol.Api.ApiJsonContext.Default.ListActiveSessionDto)!;
+        var session = Assert.Single(sessions, s => s.Device == device);
+        Assert.True(session.Joined);
+        Assert.Equal("tunnel", session.Action);
+
+        await stack.CliOkAsync("sessions", "terminate", session.Id);
+
+        var exit = await ssh.RunToEndAsync(timeout: TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, exit.ExitCode);
+        Assert.Contains("terminated by admin", exit.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(System.Text.Json.JsonSerializer.Deserialize(await stack.CliOkAsync("sessions", "list", "--json"), Porthole.Protocol.Api.ApiJsonContext.Default.ListActiveSessionDto)!, s => s.Id == session.Id);
+    }
+
     private static async Task WaitForSecondConnectAsync(Gateway gateway)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

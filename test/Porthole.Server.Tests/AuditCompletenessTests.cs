@@ -70,6 +70,7 @@ public sealed class AuditCompletenessTests : IAsyncLifetime
             new("POST /api/v1/sessions", "session.open", () => a.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/api/v1/sessions", new CreateSessionRequest("gw", "ssh"))),
             new("DELETE /api/v1/devices/{device}/endpoints/{endpoint}/credential", "endpoint.credential-clear", () =>
                 a.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/gw/endpoints/ssh/credential")),
+            new("DELETE /api/v1/sessions/{sessionId}", "session.terminate", () => a.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Delete, "/api/v1/sessions/no-such-session")),
             new("POST /api/v1/roles", "role.create", () => a.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/roles", new CreateRoleRequest("viewer", ["devices:read"]))),
             new("PATCH /api/v1/roles/{role}", "role.update", () => a.ExpectAsync(HttpStatusCode.OK, HttpMethod.Patch, "/api/v1/roles/viewer", new UpdateRoleRequest(["devices:read", "remote-access:read"]))),
             new("POST /api/v1/users", "user.create", () => a.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/users", new CreateUserRequest("erin", UserPassword))),

@@ -120,6 +120,14 @@ public sealed partial class PortholeApiClient : IDisposable
     public Task ForgetSshHostKeyAsync(string device, string endpoint, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, EndpointPath(device, endpoint) + "/ssh-host-key", null, cancellationToken);
 
+    /// <summary><c>GET /api/v1/sessions</c>: your sessions, and others' where you hold sessions:manage.</summary>
+    public Task<List<ActiveSessionDto>> ListSessionsAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "api/v1/sessions", null, ApiJsonContext.Default.ListActiveSessionDto, cancellationToken);
+
+    /// <summary><c>DELETE /api/v1/sessions/{id}</c>.</summary>
+    public Task TerminateSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, "api/v1/sessions/" + Uri.EscapeDataString(sessionId), null, cancellationToken);
+
     /// <summary><c>POST /api/v1/sessions</c>: answers once the agent has reached the target.</summary>
     public Task<CreateSessionResponse> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "api/v1/sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateSessionRequest), ApiJsonContext.Default.CreateSessionResponse, cancellationToken);

@@ -22,6 +22,7 @@ public static class CommandTree
         root.Subcommands.Add(UserCommands.Build(global));
         root.Subcommands.Add(RoleCommands.Build(global));
         root.Subcommands.Add(AuditCommands.Build(global));
+        root.Subcommands.Add(ActiveSessionCommands.Build(global));
         root.Subcommands.Add(SessionCommands.BuildForward(global));
         root.Subcommands.Add(SessionCommands.BuildConnect(global));
         return root;

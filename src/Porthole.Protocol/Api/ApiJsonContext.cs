@@ -28,6 +28,8 @@ namespace Porthole.Protocol.Api;
 [JsonSerializable(typeof(List<EndpointDto>))]
 [JsonSerializable(typeof(CreateSessionRequest))]
 [JsonSerializable(typeof(CreateSessionResponse))]
+[JsonSerializable(typeof(ActiveSessionDto))]
+[JsonSerializable(typeof(List<ActiveSessionDto>))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(GrantDto))]
 [JsonSerializable(typeof(UserDto))]

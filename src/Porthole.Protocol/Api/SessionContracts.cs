@@ -11,3 +11,7 @@ public sealed record CreateSessionRequest(string Device, string Endpoint, string
 /// at <see cref="StreamPath"/> with <see cref="ClientKey"/> before <see cref="ExpiresAt"/>.
 /// </summary>
 public sealed record CreateSessionResponse(string SessionId, string StreamPath, string ClientKey, DateTimeOffset ExpiresAt);
+
+/// <summary>A session that is open or being opened, as <c>GET /api/v1/sessions</c> lists it.</summary>
+public sealed record ActiveSessionDto(
+    string Id, string User, string Device, string Endpoint, string Action, string Protocol, string? ClientAddress, DateTimeOffset OpenedAt, bool Joined);

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Porthole.Protocol.Control;
 using Porthole.Protocol.Security;
+using Porthole.Tunnel.Relay;
 
 namespace Porthole.Server.Relay;
 
@@ -74,6 +75,13 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     }
 
     public void Finish() => _finished.TrySetResult();
+
+    /// <summary>Set once both legs are joined and the relay runs; ending it ends the session.</summary>
+    public SessionLifetime? Lifetime { get; private set; }
+
+    public bool Joined => Lifetime is not null;
+
+    public void Start(SessionLifetime lifetime) => Lifetime = lifetime;
 
     /// <summary>
     /// The stored VNC password the server answers the VNC server with (decrypted from the vault at open). It can be

@@ -15,11 +15,11 @@ namespace Porthole.Server.Relay;
 public static class SessionRelay
 {
     public static async Task<SessionRelayResult> RunAsync(
-        PendingSession session, WebSocket client, WebSocket agent, SessionTimeout timeout, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+        PendingSession session, WebSocket client, WebSocket agent, SessionLifetime lifetime, IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
         if (session.TakeSshTerminal() is { } ssh)
         {
-            var terminal = await SshTerminalRelay.RunAsync(ssh, client, agent, key => PinHostKeyAsync(scopes, session, ssh, key), cancellationToken).ConfigureAwait(false);
+            var terminal = await SshTerminalRelay.RunAsync(ssh, client, agent, key => PinHostKeyAsync(scopes, session, ssh, key), lifetime, cancellationToken).ConfigureAwait(false);
             if (terminal.HostKeyMismatch)
             {
                 await AuditMismatchAsync(scopes, session, ssh, terminal).ConfigureAwait(false);
@@ -40,7 +40,7 @@ public static class SessionRelay
             }
         }
 
-        return new SessionRelayResult(await WebSocketRelay.RunAsync(client, agent, timeout: timeout, cancellationToken: cancellationToken).ConfigureAwait(false), null);
+        return new SessionRelayResult(await WebSocketRelay.RunAsync(client, agent, lifetime: lifetime, cancellationToken: cancellationToken).ConfigureAwait(false), null);
     }
 
     /// <summary>Trust on first use: records the host key the endpoint's SSH server proved on its first connection.</summary>

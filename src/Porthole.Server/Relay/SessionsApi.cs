@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,8 @@ public static class SessionsApi
     {
         var sessions = api.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", OpenAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
+        sessions.MapGet("/", ListAsync).RequireAuthorization(Permissions.Authenticated);
+        sessions.MapDelete("/{sessionId}", TerminateAsync).RequireAuthorization(Permissions.Authenticated);
         // Browsers open WebSockets over HTTP/2 as an extended CONNECT (RFC 8441), the CLI over HTTP/1.1 as a GET.
         sessions.MapMethods("/{sessionId}/stream", [HttpMethods.Get, HttpMethods.Connect], StreamAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
     }
@@ -200,10 +203,11 @@ public static class SessionsApi
         });
 
         SessionRelayResult outcome;
-        using var timeout = new SessionTimeout(options.Value.SessionIdleTimeout, options.Value.SessionMaxLifetime, time);
+        using var lifetime = new SessionLifetime(options.Value.SessionIdleTimeout, options.Value.SessionMaxLifetime, time);
+        session.Start(lifetime);
         try
         {
-            outcome = await SessionRelay.RunAsync(session, client, agentSocket, timeout, scopes, context.RequestAborted);
+            outcome = await SessionRelay.RunAsync(session, client, agentSocket, lifetime, scopes, context.RequestAborted);
         }
         finally
         {
@@ -244,6 +248,46 @@ public static class SessionsApi
     {
         var origin = request.Headers.Origin.ToString();
         return origin.Length > 0 && string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Your own sessions, and those on devices where you hold <c>sessions:manage</c>.</summary>
+    private static async Task<Ok<List<ActiveSessionDto>>> ListAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
+    {
+        var visible = await VisibleAsync(context, broker, db, cancellationToken);
+        return TypedResults.Ok(visible.OrderBy(s => s.CreatedAt).Select(s => new ActiveSessionDto(
+            s.Id, s.Target.Username, s.Target.DeviceName, s.Target.EndpointName, s.Target.Action, s.Target.Protocol, s.Target.ClientAddress, s.CreatedAt, s.Joined)).ToList());
+    }
+
+    /// <summary>Ends a session: both sides get a close frame saying who ended it. Unknown and foreign sessions are 404 (and audited).</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> TerminateAsync(
+        string sessionId, HttpContext context, ISessionBroker broker, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var session = (await VisibleAsync(context, broker, db, cancellationToken)).FirstOrDefault(s => s.Id == sessionId);
+        if (session is null)
+        {
+            await audit.WriteAsync(context.User.GetActor(), "session.terminate", "session:" + sessionId, AuditOutcomes.Failure, "no such session visible to the caller", context.ClientAddress(), cancellationToken);
+            return ApiProblem.NotFound(ProblemCodes.SessionNotFound, $"no active session '{sessionId}' that you may end");
+        }
+
+        var reason = $"terminated by {context.User.GetUsername()}";
+        if (session.Lifetime?.End(reason) != true)
+        {
+            broker.Remove(session);
+        }
+
+        await audit.WriteAsync(context.User.GetActor(), "session.terminate", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
+            detail: $"session {session.Id} of {session.Target.Username}", clientAddress: context.ClientAddress(), cancellationToken: cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<List<PendingSession>> VisibleAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
+    {
+        var access = context.GetUserAccess();
+        var sessions = broker.Active.ToList();
+        var deviceIds = sessions.Select(s => s.Target.DeviceId).Distinct().ToList();
+        var devices = await db.Devices.AsNoTracking().Include(d => d.Tags).Where(d => deviceIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
+        return [.. sessions.Where(s => s.Target.UserId == access.UserId
+            || (devices.TryGetValue(s.Target.DeviceId, out var device) && access.Can(Permissions.SessionsManage, device)))];
     }
 
     private static async Task AgentLegAsync(

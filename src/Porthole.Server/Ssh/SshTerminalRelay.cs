@@ -26,9 +26,10 @@ public static class SshTerminalRelay
     /// <param name="client">The browser's WebSocket.</param>
     /// <param name="agent">The session's data WebSocket to the agent.</param>
     /// <param name="pinHostKeyAsync">Called once the server proved a host key and none was pinned yet (trust on first use).</param>
+    /// <param name="lifetime">Idle and lifetime limits, and termination by an operator.</param>
     /// <param name="cancellationToken">Ends the session.</param>
     public static async Task<SshTerminalResult> RunAsync(
-        SshTerminalTarget target, WebSocket client, WebSocket agent, Func<string, Task> pinHostKeyAsync, CancellationToken cancellationToken)
+        SshTerminalTarget target, WebSocket client, WebSocket agent, Func<string, Task> pinHostKeyAsync, SessionLifetime lifetime, CancellationToken cancellationToken)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start(1);
@@ -70,13 +71,15 @@ public static class SshTerminalRelay
         }
 
         using var shell = ssh.CreateShellStream("xterm-256color", 80, 24, 0, 0, BufferSize);
-        var toClient = ShellToClientAsync(shell, client, abort.Token);
-        var toServer = ClientToShellAsync(client, shell, abort.Token);
-        if (await Task.WhenAny(toClient, toServer).ConfigureAwait(false) == toClient)
+        var toClient = ShellToClientAsync(shell, client, lifetime, abort.Token);
+        var toServer = ClientToShellAsync(client, shell, lifetime, abort.Token);
+        var first = await Task.WhenAny(toClient, toServer, lifetime.Expired).ConfigureAwait(false);
+        if (first != toServer)
         {
-            // The shell ended (exit, logout): say so with a close frame and let the client answer it. Cancelling the
-            // pending receive instead would abort the WebSocket without one.
-            await WebSocketClosing.CloseOutputAsync(client, WebSocketCloseStatus.NormalClosure, "ssh session ended").ConfigureAwait(false);
+            // The shell ended (exit, logout) or the session's time is up: say so with a close frame and let the client
+            // answer it. Cancelling the pending receive instead would abort the WebSocket without one.
+            var reason = first == lifetime.Expired ? lifetime.Expired.Result : "ssh session ended";
+            await WebSocketClosing.CloseOutputAsync(client, first == lifetime.Expired ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.NormalClosure, reason).ConfigureAwait(false);
             await Task.WhenAny(toServer, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
         }
 
@@ -111,7 +114,7 @@ public static class SshTerminalRelay
         await StreamTunnel.RunAsync(agent, stream, stream, () => socket.Shutdown(SocketShutdown.Send), "ssh client", cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<long> ShellToClientAsync(ShellStream shell, WebSocket client, CancellationToken cancellationToken)
+    private static async Task<long> ShellToClientAsync(ShellStream shell, WebSocket client, SessionLifetime lifetime, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
@@ -127,6 +130,7 @@ public static class SshTerminalRelay
 
                 await client.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
                 total += read;
+                lifetime.Touch();
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or SshException or IOException)
@@ -139,7 +143,7 @@ public static class SshTerminalRelay
         }
     }
 
-    private static async Task<long> ClientToShellAsync(WebSocket client, ShellStream shell, CancellationToken cancellationToken)
+    private static async Task<long> ClientToShellAsync(WebSocket client, ShellStream shell, SessionLifetime lifetime, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
@@ -156,6 +160,7 @@ public static class SshTerminalRelay
                         shell.Write(buffer, 0, received.Count);
                         shell.Flush();
                         total += received.Count;
+                        lifetime.Touch();
                         break;
                     case WebSocketMessageType.Text when received.EndOfMessage:
                         ApplyControl(shell, buffer.AsSpan(0, received.Count));

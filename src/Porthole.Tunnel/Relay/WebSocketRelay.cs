@@ -13,14 +13,14 @@ public static class WebSocketRelay
     /// <summary>Stands in for the expiry of a session without a timeout.</summary>
     private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
 
-    /// <summary>Relays until both sides have closed, one has failed, or <paramref name="timeout"/> expired.</summary>
+    /// <summary>Relays until both sides have closed, one has failed, or <paramref name="lifetime"/> ended the session.</summary>
     public static async Task<RelayResult> RunAsync(
-        WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, SessionTimeout? timeout = null, CancellationToken cancellationToken = default)
+        WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, SessionLifetime? lifetime = null, CancellationToken cancellationToken = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, timeout, abort.Token);
-        var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, timeout, abort.Token);
-        var expired = timeout?.Expired ?? Never;
+        var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, lifetime, abort.Token);
+        var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, lifetime, abort.Token);
+        var expired = lifetime?.Expired ?? Never;
 
         var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
         if (first == expired)
@@ -53,7 +53,7 @@ public static class WebSocketRelay
         return new RelayResult(up, down);
     }
 
-    private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionTimeout? timeout, CancellationToken cancellationToken)
+    private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionLifetime? lifetime, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         long total = 0;
@@ -79,7 +79,7 @@ public static class WebSocketRelay
 
                 await destination.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, cancellationToken).ConfigureAwait(false);
                 total += received.Count;
-                timeout?.Touch();
+                lifetime?.Touch();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -6,16 +6,16 @@ using Porthole.Tunnel.Tests.Support;
 namespace Porthole.Tunnel.Tests.Relay;
 
 /// <summary>Idle and lifetime limits end a relayed session with a close frame that says why.</summary>
-public sealed class SessionTimeoutTests
+public sealed class SessionLifetimeTests
 {
     [Fact]
     public async Task IdleSession_IsClosedOnBothSidesWithTheReason()
     {
         var time = new FakeTimeProvider();
-        using var timeout = new SessionTimeout(TimeSpan.FromMinutes(30), TimeSpan.FromHours(12), time);
+        using var timeout = new SessionLifetime(TimeSpan.FromMinutes(30), TimeSpan.FromHours(12), time);
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, timeout: timeout);
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, lifetime: timeout);
 
         time.Advance(TimeSpan.FromMinutes(31));
 
@@ -34,10 +34,10 @@ public sealed class SessionTimeoutTests
     public async Task Activity_KeepsTheSessionAlive_UntilItsMaximumLifetime()
     {
         var time = new FakeTimeProvider();
-        using var timeout = new SessionTimeout(TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), time);
+        using var timeout = new SessionLifetime(TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), time);
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, timeout: timeout);
+        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, lifetime: timeout);
 
         for (var i = 0; i < 5; i++)
         {

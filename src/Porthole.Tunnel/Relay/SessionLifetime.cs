@@ -1,12 +1,12 @@
 namespace Porthole.Tunnel.Relay;
 
 /// <summary>
-/// Ends a session that has been idle too long or has lived too long. The relay calls <see cref="Touch"/> for
+/// Ends a session that has been idle too long, has lived too long, or that someone ended (<see cref="End"/>). The relay calls <see cref="Touch"/> for
 /// every message; that is a single timestamp write, and a coarse timer compares it — so the hot path never
 /// reschedules a timer (the trick of YARP's ActivityCancellationTokenSource, without its per-call cost).
 /// Time comes from a <see cref="TimeProvider"/>, so tests use a fake clock.
 /// </summary>
-public sealed class SessionTimeout : IDisposable
+public sealed class SessionLifetime : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _idle;
@@ -15,7 +15,7 @@ public sealed class SessionTimeout : IDisposable
     private readonly TaskCompletionSource<string> _expired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivity;
 
-    public SessionTimeout(TimeSpan idle, TimeSpan lifetime, TimeProvider time)
+    public SessionLifetime(TimeSpan idle, TimeSpan lifetime, TimeProvider time)
     {
         _time = time;
         _idle = idle;
@@ -29,6 +29,9 @@ public sealed class SessionTimeout : IDisposable
 
     /// <summary>Completes with a readable reason when the session must end.</summary>
     public Task<string> Expired => _expired.Task;
+
+    /// <summary>Ends the session now (an operator terminated it); the relay closes both sides with <paramref name="reason"/>.</summary>
+    public bool End(string reason) => _expired.TrySetResult(reason);
 
     /// <summary>Records activity (a message relayed in either direction).</summary>
     public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
