@@ -222,6 +222,25 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SessionsPage_ListsAnOpenTerminal_AndTerminateEndsItWithTheReason()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.GotoAsync($"/devices/{Gateway}/remote-access");
+        var row = page.Locator($"tr[data-endpoint={ConsoleStack.ShellEndpoint}]");
+        await row.Locator(".row-menu-button").ClickAsync();
+        var terminal = await _context.RunAndWaitForPageAsync(() => row.Locator("[data-action=connect]").ClickAsync());
+        await Expect(terminal.Locator("#status")).ToHaveTextAsync($"Connected to {Gateway} / {ConsoleStack.ShellEndpoint}", new() { Timeout = 20_000 });
+
+        await page.GotoAsync("/admin/sessions");
+        var session = page.Locator("#sessions tbody tr", new() { HasText = $"{Gateway} / {ConsoleStack.ShellEndpoint}" });
+        await Expect(session).ToContainTextAsync("active");
+        await Expect(session).ToContainTextAsync("terminal");
+        await session.First.Locator("[data-action=terminate]").ClickAsync();
+
+        await Expect(terminal.Locator("#status")).ToContainTextAsync("terminated by admin", new() { Timeout = 15_000 });
+    }
+
+    [Fact]
     public async Task Technician_SeesConnect_ButNoAddEditOrRemove()
     {
         var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);

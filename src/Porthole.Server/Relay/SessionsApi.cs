@@ -280,7 +280,7 @@ public static class SessionsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<List<PendingSession>> VisibleAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
+    internal static async Task<List<PendingSession>> VisibleAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
     {
         var access = context.GetUserAccess();
         var sessions = broker.Active.ToList();
