@@ -95,6 +95,13 @@ public sealed class SshTerminalTests(PortholeStack stack)
         await stack.CliAsync(["endpoints", "set-credential", $"{device}/shell", "--kind", "ssh-password", "--username", user.Name, "--password-stdin"], stdin: "not-the-password\n");
         using var refused = await SessionClient.OpenAsync(stack, device, "shell", "terminal");
         Assert.Contains($"the SSH server rejected the stored credential for user '{user.Name}'", await ReadUntilAsync(refused, null), StringComparison.Ordinal);
+
+        // The stored password appears nowhere: not in the audit log, API answers or the server's output.
+        var everything = await stack.CliOkAsync("audit", "export", "--format", "jsonl")
+            + await stack.CliOkAsync("endpoints", "list", device, "--json")
+            + stack.Server.CapturedOutput;
+        Assert.DoesNotContain(user.Password, everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password", everything, StringComparison.Ordinal);
     }
 
     [Fact]
