@@ -62,6 +62,7 @@ public static class ServerHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.UseWebSockets();
 
         // The console's scripts and styles (wwwroot, copied next to the binary) need no login; they run before
@@ -181,6 +182,8 @@ public static class ServerHost
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<Http.BadRequestExceptionHandler>();
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(handlers => handlers.ThrowOnBadRequest = true);
         services.AddOpenApi("v1");
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));
 

@@ -93,8 +93,12 @@ public sealed class BearerTokenHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        var endpoint = Context.GetEndpoint();
-        var policy = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy ?? "unknown";
-        return ApiProblem.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied", $"this action needs the '{policy}' permission");
+        var policy = Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy;
+        var detail = policy is null
+            // Only the deny-all fallback has no policy: no route accepts the request as it was sent (e.g. a body
+            // that is not application/json ends on the framework's 415 endpoint).
+            ? "no route accepts this request as sent; check the method, the path and the Content-Type (application/json)"
+            : $"this action needs the '{policy}' permission";
+        return ApiProblem.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied", detail);
     }
 }
