@@ -1,0 +1,81 @@
+using Microsoft.Playwright;
+using Porthole.Console.Tests.Fixtures;
+using static Microsoft.Playwright.Assertions;
+
+namespace Porthole.Console.Tests;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
+{
+    private IBrowserContext _context = null!;
+
+    public async Task InitializeAsync() => _context = await stack.NewContextAsync();
+
+    public async Task DisposeAsync() => await _context.DisposeAsync();
+
+    [Fact]
+    public async Task Users_AddWithGeneratedPassword_ShowsItOnce_ThenGrantRestrictedToAGroup()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.ClickAsync("nav >> text=Users");
+        await Expect(page.Locator("tr[data-user=admin]")).ToBeVisibleAsync();
+
+        await page.ClickAsync("#add-user");
+        await page.FillAsync("#new-username", "operator-1");
+        await page.SelectOptionAsync("#new-role", "");
+        await page.ClickAsync("#user-save");
+
+        var password = page.Locator("#generated-password");
+        await Expect(password).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Za-z0-9]{20}$"));
+        var row = page.Locator("tr[data-user=operator-1]");
+        await Expect(row).ToContainTextAsync("must change password");
+        await Expect(row).ToContainTextAsync("no grants");
+        await page.ClickAsync("#password-done");
+        await Expect(password).ToBeEmptyAsync();
+        await page.ReloadAsync();
+        await Expect(page.Locator("tr[data-user=operator-1]")).ToBeVisibleAsync();
+        await Expect(page.Locator("#generated-password")).ToBeEmptyAsync();
+
+        row = page.Locator("tr[data-user=operator-1]");
+        await row.Locator("[data-action=add-grant]").ClickAsync();
+        await page.SelectOptionAsync("#grant-role", "Technician");
+        await page.FillAsync("#grant-groups", "plant-9");
+        await page.ClickAsync("#grant-save");
+        await Expect(page.Locator("#grant-error")).ToContainTextAsync("group 'plant-9' does not exist");
+        await page.FillAsync("#grant-groups", "plant-1");
+        await page.CheckAsync("#grant-actions input[value=vnc]");
+        await page.ClickAsync("#grant-save");
+        await Expect(row.Locator("[data-grant]")).ToContainTextAsync("Technician on groups plant-1; actions vnc");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ConsoleStack.ScreenshotDirectory, "admin-users.png"), FullPage = true });
+
+        await row.Locator("[data-action=disable]").ClickAsync();
+        await Expect(row).ToContainTextAsync("Disabled");
+        await row.Locator("[data-action=enable]").ClickAsync();
+        await Expect(row).ToContainTextAsync("Enabled");
+
+        await row.Locator("[data-action=remove-grant]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(row).ToContainTextAsync("no grants");
+
+        await row.Locator("[data-action=remove]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("tr[data-user=operator-1]")).ToHaveCountAsync(0);
+
+        // The server refuses to remove the signed-in account, and the page says why.
+        await page.Locator("tr[data-user=admin] [data-action=remove]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("#confirm-error")).ToContainTextAsync("you cannot remove your own account");
+    }
+
+    [Fact]
+    public async Task Users_WithoutUsersManage_GetsAccessDenied_NamingThePermission()
+    {
+        var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);
+        await Expect(page.Locator("nav >> text=Users")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/admin/users");
+
+        Assert.Equal("/access-denied", new Uri(page.Url).AbsolutePath);
+        await Expect(page.Locator("#missing-permission")).ToHaveTextAsync("users:manage");
+    }
+}
