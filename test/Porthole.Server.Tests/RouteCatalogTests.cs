@@ -17,6 +17,7 @@ public sealed class RouteCatalogTests(Scenario scenario) : IClassFixture<Scenari
         "POST /api/v1/agent/enrol",
         "GET /api/v1/openapi.json",
         "GET /healthz",
+        "GET /favicon.ico",
         "ANY /login",
         "ANY /change-password",
         "ANY /access-denied",

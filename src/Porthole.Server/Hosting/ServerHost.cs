@@ -241,6 +241,8 @@ public static class ServerHost
         agent.MapAgentSessions();
 
         app.MapRazorPages();
+        // Browsers ask for it on every page; without this route the deny-all fallback answers 403.
+        app.MapGet("/favicon.ico", () => TypedResults.NoContent()).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
     }
 }
