@@ -62,6 +62,7 @@ public static class ServerHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseMiddleware<Http.SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseWebSockets();
 
