@@ -129,6 +129,17 @@ public sealed partial class WebLoginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pages_CarryACspThatForbidsForeignScriptsAndFraming()
+    {
+        using var response = await _browser.GetAsync("/login");
+
+        var csp = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+    }
+
+    [Fact]
     public async Task Pages_WithoutSession_RedirectToLogin()
     {
         using var response = await _browser.GetAsync("/");
