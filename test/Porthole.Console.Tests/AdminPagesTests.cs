@@ -7,6 +7,7 @@ namespace Porthole.Console.Tests;
 [Collection(ConsoleCollection.Name)]
 public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
 {
+    private const string Gateway = ConsoleStack.GatewayName;
     private IBrowserContext _context = null!;
 
     public async Task InitializeAsync() => _context = await stack.NewContextAsync();
@@ -77,5 +78,72 @@ public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
 
         Assert.Equal("/access-denied", new Uri(page.Url).AbsolutePath);
         await Expect(page.Locator("#missing-permission")).ToHaveTextAsync("users:manage");
+    }
+
+    [Fact]
+    public async Task RemoteAccessRules_StageAndCommitADeviceRule_TheDevicesListShowsItsSource()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.ClickAsync("nav >> text=Access rules");
+        await Expect(page.Locator("#rules-staged")).ToContainTextAsync("No staged changes");
+        try
+        {
+            await page.SelectOptionAsync("#rule-scope", "device");
+            await page.FillAsync("#rule-target", "gw-missing");
+            await page.SelectOptionAsync("#rule-setting", "disable");
+            await page.ClickAsync("#stage-submit");
+            await Expect(page.Locator("#rules-error")).ToContainTextAsync("gw-missing");
+
+            await page.FillAsync("#rule-target", Gateway);
+            await page.ClickAsync("#stage-submit");
+            var staged = page.Locator($"#rules-staged tr[data-target={Gateway}]");
+            await Expect(staged).ToContainTextAsync("Disabled");
+            await Expect(staged).ToContainTextAsync("admin");
+
+            await page.ClickAsync("#commit");
+            await Expect(page.Locator("#rules-result")).ToHaveTextAsync("1 change(s) applied.");
+            await Expect(page.Locator($"#rules-committed tr[data-target={Gateway}]")).ToContainTextAsync("committed");
+            await Expect(page.Locator("#rules-staged")).ToContainTextAsync("No staged changes");
+
+            await page.GotoAsync("/devices");
+            var device = page.Locator($"tr[data-device={Gateway}]");
+            await Expect(device).ToContainTextAsync("Disabled");
+            await Expect(device).ToContainTextAsync($"device {Gateway}");
+
+            // Discard drops a staged change without applying it.
+            await page.GotoAsync("/admin/remote-access");
+            await page.SelectOptionAsync("#rule-scope", "global");
+            await page.SelectOptionAsync("#rule-setting", "disable");
+            await page.ClickAsync("#stage-submit");
+            await Expect(page.Locator("#rules-staged tr[data-scope=global]")).ToBeVisibleAsync();
+            await page.ClickAsync("#discard");
+            await Expect(page.Locator("#rules-result")).ToHaveTextAsync("1 staged change(s) discarded.");
+            await Expect(page.Locator("#rules-staged")).ToContainTextAsync("No staged changes");
+        }
+        finally
+        {
+            // Other tests use the gateway: always put its rule back through the API.
+            await RestoreRemoteAccessAsync(page);
+        }
+
+        await page.GotoAsync("/devices");
+        await Expect(page.Locator($"tr[data-device={Gateway}]")).ToContainTextAsync("Enabled");
+    }
+
+    private static async Task RestoreRemoteAccessAsync(IPage page)
+    {
+        await page.GotoAsync("/admin/remote-access");
+        await page.EvaluateAsync(
+            """
+            async (device) => {
+              const token = document.querySelector('meta[name="csrf-token"]').content;
+              const headers = { 'Content-Type': 'application/json', RequestVerificationToken: token };
+              await fetch('/api/v1/remote-access/discard', { method: 'POST', headers });
+              await fetch('/api/v1/remote-access/rules', { method: 'PUT', headers, body: JSON.stringify({ scope: 'device', target: device, enabled: null }) });
+              const commit = await fetch('/api/v1/remote-access/commit', { method: 'POST', headers });
+              if (!commit.ok) throw new Error('commit failed: ' + commit.status);
+            }
+            """,
+            Gateway);
     }
 }
