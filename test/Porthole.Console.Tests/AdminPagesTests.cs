@@ -130,6 +130,32 @@ public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
         await Expect(page.Locator($"tr[data-device={Gateway}]")).ToContainTextAsync("Enabled");
     }
 
+    [Fact]
+    public async Task Roles_CreateACustomRole_ThenRemoveIt_BuiltInsAreReadOnly()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.ClickAsync("nav >> text=Roles");
+        await Expect(page.Locator("tr[data-role=Administrator]")).ToContainTextAsync("built-in");
+        await Expect(page.Locator("tr[data-role=Administrator] [data-action=remove]")).ToHaveCountAsync(0);
+
+        await page.FillAsync("#role-name", "viewer-only");
+        await page.ClickAsync("#role-save");
+        await Expect(page.Locator("#role-error")).ToContainTextAsync("a role needs at least one permission");
+
+        await page.FillAsync("#role-description", "Sees devices");
+        await page.CheckAsync("#role-permissions input[value='devices:read']");
+        await page.CheckAsync("#role-permissions input[value='remote-access:read']");
+        await page.ClickAsync("#role-save");
+        var row = page.Locator("tr[data-role=viewer-only]");
+        await Expect(row).ToContainTextAsync("Sees devices");
+        await Expect(row).ToContainTextAsync("devices:read");
+        await Expect(row).ToContainTextAsync("remote-access:read");
+
+        await row.Locator("[data-action=remove]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("tr[data-role=viewer-only]")).ToHaveCountAsync(0);
+    }
+
     private static async Task RestoreRemoteAccessAsync(IPage page)
     {
         await page.GotoAsync("/admin/remote-access");
