@@ -156,6 +156,33 @@ public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
         await Expect(page.Locator("tr[data-role=viewer-only]")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task Groups_ShowTheTreeWithDeviceCounts_AddAndRemoveAGroup()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.ClickAsync("nav >> text=Groups");
+        await Expect(page.Locator("tr[data-group='plant-1/line-a']")).ToContainTextAsync("1");
+        await Expect(page.Locator("tr[data-group='plant-1/line-a'] [data-action=remove]")).ToHaveCountAsync(0);
+
+        await page.FillAsync("#group-path", "bad path");
+        await page.ClickAsync("#group-save");
+        await Expect(page.Locator("#groups-error")).ToContainTextAsync("path must be group names");
+
+        await page.FillAsync("#group-path", "site-9/hall-2");
+        await page.ClickAsync("#group-save");
+        var child = page.Locator("tr[data-group='site-9/hall-2']");
+        await Expect(child).ToContainTextAsync("0");
+        // The parent was created too; it has a subgroup, so it cannot be removed yet.
+        await Expect(page.Locator("tr[data-group='site-9'] [data-action=remove]")).ToHaveCountAsync(0);
+
+        await child.Locator("[data-action=remove]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("tr[data-group='site-9/hall-2']")).ToHaveCountAsync(0);
+        await page.Locator("tr[data-group='site-9'] [data-action=remove]").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("tr[data-group='site-9']")).ToHaveCountAsync(0);
+    }
+
     private static async Task RestoreRemoteAccessAsync(IPage page)
     {
         await page.GotoAsync("/admin/remote-access");
