@@ -183,6 +183,26 @@ public sealed class AdminPagesTests(ConsoleStack stack) : IAsyncLifetime
         await Expect(page.Locator("tr[data-group='site-9']")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task RulesAndGroups_ForAReadOnlyUser_ShowNoChangeControls()
+    {
+        var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);
+        await Expect(page.Locator("nav >> text=Roles")).ToHaveCountAsync(0);
+
+        await page.ClickAsync("nav >> text=Access rules");
+        await Expect(page.Locator("#rules-staged")).ToContainTextAsync("No staged changes");
+        await Expect(page.Locator("#stage-form")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#commit")).ToHaveCountAsync(0);
+
+        await page.ClickAsync("nav >> text=Groups");
+        await Expect(page.Locator("tr[data-group='plant-1/line-a']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#group-form")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#groups [data-action=remove]")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/admin/roles");
+        await Expect(page.Locator("#missing-permission")).ToHaveTextAsync("users:manage");
+    }
+
     private static async Task RestoreRemoteAccessAsync(IPage page)
     {
         await page.GotoAsync("/admin/remote-access");
