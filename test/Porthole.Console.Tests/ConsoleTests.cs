@@ -241,6 +241,35 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DevicePage_EditsGroupAndTags_ReissuesEnrolment_AndRemovesTheDevice()
+    {
+        var name = "managed-" + Guid.NewGuid().ToString("N")[..6];
+        await stack.Stack.RegisterDeviceAsync(name);
+        var page = await stack.LogInAsync(_context);
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.GotoAsync($"/devices/{name}");
+
+        await page.FillAsync("#edit-group", "site-7/hall-b");
+        await page.FillAsync("#edit-tags", "press, line-b");
+        await page.ClickAsync("#edit-save");
+        await Expect(page.Locator("#device-info")).ToContainTextAsync("site-7/hall-b");
+        await Expect(page.Locator("#device-info")).ToContainTextAsync("press");
+
+        await page.ClickAsync("#reissue-enrolment");
+        await Expect(page.Locator("#reissued-command")).ToContainTextAsync("--token pte_");
+
+        await page.ClickAsync("#remove-device");
+        await page.WaitForURLAsync("**/devices");
+        var shown = await stack.Stack.CliAsync(["devices", "show", name]);
+        Assert.Equal(1, shown.ExitCode);
+
+        await using var techContext = await stack.NewContextAsync();
+        var tech = await stack.LogInAsync(techContext, ConsoleStack.TechnicianName);
+        await tech.GotoAsync($"/devices/{Gateway}");
+        await Expect(tech.Locator("#device-manage")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task Technician_SeesConnect_ButNoAddEditOrRemove()
     {
         var page = await stack.LogInAsync(_context, ConsoleStack.TechnicianName);
