@@ -23,4 +23,5 @@ public static class ProblemCodes
     public const string PasswordChangeRequired = "password-change-required";
     public const string LockedOut = "locked-out";
     public const string CredentialRequired = "credential-required";
+    public const string SessionLimit = "session-limit";
 }

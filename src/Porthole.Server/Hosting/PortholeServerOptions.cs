@@ -32,6 +32,12 @@ public sealed class PortholeServerOptions
     /// <summary>No session lives longer than this, busy or not. Default: 12 hours.</summary>
     public TimeSpan SessionMaxLifetime { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>Open sessions one user may have at once. Default: 50.</summary>
+    public int MaxSessionsPerUser { get; set; } = 50;
+
+    /// <summary>Open sessions one device may carry at once. Default: 100.</summary>
+    public int MaxSessionsPerDevice { get; set; } = 100;
+
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
 
@@ -63,6 +69,11 @@ public sealed class PortholeServerOptions
         if (SessionIdleTimeout <= TimeSpan.Zero || SessionMaxLifetime <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("Porthole:SessionIdleTimeout and Porthole:SessionMaxLifetime must be positive (e.g. 01:00:00).");
+        }
+
+        if (MaxSessionsPerUser < 1 || MaxSessionsPerDevice < 1)
+        {
+            throw new InvalidOperationException("Porthole:MaxSessionsPerUser and Porthole:MaxSessionsPerDevice must be at least 1.");
         }
 
         if (LoginAttemptsPerClientPerMinute < 1)

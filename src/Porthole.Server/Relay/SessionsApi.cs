@@ -74,7 +74,19 @@ public static class SessionsApi
         // Server-side rules first: a disabled device is refused with its reason whether or not it is online.
         var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";
         ProblemHttpResult? refusal = null;
-        if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
+        var settings = options.Value;
+        var active = broker.Active;
+        if (active.Count(s => s.Target.UserId == context.User.GetUserId()) >= settings.MaxSessionsPerUser)
+        {
+            refusal = ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
+                $"you already have {settings.MaxSessionsPerUser} open sessions, the most allowed; close one first");
+        }
+        else if (active.Count(s => s.Target.DeviceId == device.Id) >= settings.MaxSessionsPerDevice)
+        {
+            refusal = ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
+                $"device '{device.Name}' already carries {settings.MaxSessionsPerDevice} open sessions, the most allowed");
+        }
+        else if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
         {
             refusal = ApiProblem.Conflict(ProblemCodes.CredentialRequired,
                 $"the browser terminal for {device.Name}/{endpoint.Name} needs a stored SSH credential (porthole endpoints set-credential); 'porthole forward' needs none");
@@ -99,7 +111,6 @@ public static class SessionsApi
             return refusal;
         }
 
-        var settings = options.Value;
         var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername(),
             endpoint.Protocol, action, context.ClientAddress()));
         var logger = loggers.CreateLogger(typeof(SessionsApi));
