@@ -43,17 +43,12 @@ public sealed class PortholePath : BenchPath
     /// <summary>The forward whose sessions go to the echo server (for idle-session memory).</summary>
     public string ConfigPath => _directory.Combine("cli", "config.json");
 
-    public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
+    // No proxy inherited from the machine: the same list the test fixtures clear for their agents.
+    public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>(Porthole.Tests.Common.Stack.Gateway.NoProxy)
     {
         ["PORTHOLE_CONFIG"] = ConfigPath,
         ["PORTHOLE_SERVER"] = null,
         ["PORTHOLE_TOKEN"] = null,
-        ["HTTPS_PROXY"] = null,
-        ["https_proxy"] = null,
-        ["HTTP_PROXY"] = null,
-        ["http_proxy"] = null,
-        ["ALL_PROXY"] = null,
-        ["all_proxy"] = null,
     };
 
     public static async Task<PortholePath> StartAsync(bool tls, int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment = null)
