@@ -19,9 +19,18 @@ namespace Porthole.Server.WebProxy;
 /// </summary>
 public sealed class TunnelConnector(WebSession session, IServiceScopeFactory scopes, ILogger logger)
 {
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>The handler's connect callback: the connection opened with the session first, else a new one.</summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        session.TakeWarm() ?? await OpenAsync(checkLimits: false, cancellationToken);
+
+    /// <summary>
+    /// Opens one connection to the device: a tunnel, with TLS on top for an HTTPS device; or throws the reason it
+    /// cannot. Only the connection that creates the session (<paramref name="checkLimits"/>) counts against the
+    /// session limits.
+    /// </summary>
+    public async Task<Stream> OpenAsync(bool checkLimits, CancellationToken cancellationToken)
     {
-        var connection = session.TakeWarm() ?? await OpenTunnelAsync(cancellationToken);
+        var connection = await OpenTunnelAsync(checkLimits, cancellationToken);
         if (session.Device.Scheme != "https")
         {
             return connection;
@@ -38,12 +47,9 @@ public sealed class TunnelConnector(WebSession session, IServiceScopeFactory sco
         }
     }
 
-    /// <summary>
-    /// Opens one tunnel connection to the web session's endpoint, or throws the reason it cannot. Only the connection
-    /// that creates the session (<paramref name="checkLimits"/>) counts against the session limits.
-    /// </summary>
-    public static async Task<Stream> OpenTunnelAsync(IServiceScopeFactory scopes, WebSessionInfo info, bool checkLimits, CancellationToken cancellationToken)
+    private async Task<Stream> OpenTunnelAsync(bool checkLimits, CancellationToken cancellationToken)
     {
+        var info = session.Info;
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
         var db = services.GetRequiredService<PortholeDbContext>();
@@ -56,8 +62,6 @@ public sealed class TunnelConnector(WebSession session, IServiceScopeFactory sco
             ? throw new WebProxyException(problem!)
             : TunnelConnectionStream.Attach(tunnel, services.GetRequiredService<ISessionBroker>());
     }
-
-    private Task<Stream> OpenTunnelAsync(CancellationToken cancellationToken) => OpenTunnelAsync(scopes, session.Info, checkLimits: false, cancellationToken);
 
     private async Task<Stream> StartTlsAsync(Stream connection, CancellationToken cancellationToken)
     {

@@ -49,25 +49,28 @@ public sealed class WebSessionLauncher(
 
         var settings = options.Value.WebProxy;
         var info = new WebSessionInfo(WebSessionId.Create(), context.User.GetUserId()!, context.User.GetUsername(), owner.Id, owner.Name, found.Id, found.Name, found.Protocol, context.ClientAddress());
-        Stream warm;
-        try
-        {
-            warm = await TunnelConnector.OpenTunnelAsync(scopes, info, checkLimits: true, cancellationToken);
-        }
-        catch (WebProxyException refused)
-        {
-            return (null, refused.Problem);
-        }
-
         var stored = found.CredentialKind == CredentialKinds.HttpPassword && found.ProtectedSecret is not null;
         var session = new WebSession(info, OriginFor(context, info.Id, settings), new DeviceAddress(found.Protocol, found.Host, found.Port, found.HostHeader), time.GetUtcNow())
         {
             UsesStoredCredential = stored,
             PinnedCertificate = found.TlsCertificateSha256,
         };
-        session.Invoker = new HttpMessageInvoker(CreateHandler(session, settings, stored ? new NetworkCredential(found.CredentialUsername, vault.Unprotect(found.ProtectedSecret!).Password) : null), disposeHandler: true);
+        var connector = new TunnelConnector(session, scopes, logger);
+
+        // The first connection proves the page reachable (agent, target, TLS certificate) before the user gets a URL,
+        // so a failure is a clear answer here rather than an error page later; the first request then reuses it.
+        try
+        {
+            session.KeepWarm(await connector.OpenAsync(checkLimits: true, cancellationToken));
+        }
+        catch (WebProxyException refused)
+        {
+            return (null, refused.Problem);
+        }
+
+        var credential = stored ? new NetworkCredential(found.CredentialUsername, vault.Unprotect(found.ProtectedSecret!).Password) : null;
+        session.Invoker = new HttpMessageInvoker(CreateHandler(connector, settings, credential), disposeHandler: true);
         session.Transformer = new DeviceTransformer(session, found.RewriteAbsoluteLinks, settings.RewriteBodyLimitBytes);
-        session.KeepWarm(warm);
         var ticketExpiresAt = time.GetUtcNow() + settings.TicketLifetime;
         var ticket = session.IssueTicket(ticketExpiresAt);
         registry.Add(session);
@@ -97,10 +100,8 @@ public sealed class WebSessionLauncher(
         return new SessionOrigin(context.Request.Scheme, port is null ? host : $"{host}:{port}");
     }
 
-    private SocketsHttpHandler CreateHandler(WebSession session, WebProxyOptions settings, NetworkCredential? credential)
-    {
-        var connector = new TunnelConnector(session, scopes, logger);
-        return new SocketsHttpHandler
+    private SocketsHttpHandler CreateHandler(TunnelConnector connector, WebProxyOptions settings, NetworkCredential? credential) =>
+        new()
         {
             ConnectCallback = connector.ConnectAsync,
             MaxConnectionsPerServer = settings.MaxConnectionsPerSession,
@@ -119,7 +120,6 @@ public sealed class WebSessionLauncher(
             Credentials = credential,
             PreAuthenticate = credential is not null,
         };
-    }
 }
 
 /// <summary>A started web session and the URL (with its single-use ticket) that opens it in a browser.</summary>
