@@ -18,6 +18,8 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
     private long _bytesOut;
     private string? _endReason;
     private Stream? _warm;
+    private long _warmSince;
+    private const long WarmConnectionMaxAgeMs = 15_000;
 
     public string Id => Info.Id;
 
@@ -126,9 +128,27 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
     /// Keeps the tunnel connection opened while creating the session (which proved the device reachable) for the
     /// first request, so opening the page costs no second tunnel set-up.
     /// </summary>
-    public void KeepWarm(Stream connection) => Interlocked.Exchange(ref _warm, connection)?.Dispose();
+    public void KeepWarm(Stream connection)
+    {
+        _warmSince = Environment.TickCount64;
+        Interlocked.Exchange(ref _warm, connection)?.Dispose();
+    }
 
-    public Stream? TakeWarm() => Interlocked.Exchange(ref _warm, null);
+    /// <summary>
+    /// The warm connection, if it is fresh: a device may drop a connection that carried no request for a while (nginx
+    /// after its 60-second header timeout), and a request sent on a dropped new connection fails rather than retries.
+    /// </summary>
+    public Stream? TakeWarm()
+    {
+        var warm = Interlocked.Exchange(ref _warm, null);
+        if (warm is not null && Environment.TickCount64 - _warmSince > WarmConnectionMaxAgeMs)
+        {
+            warm.Dispose();
+            return null;
+        }
+
+        return warm;
+    }
 
     /// <summary>Closes the pooled tunnel connections.</summary>
     public void Dispose()
