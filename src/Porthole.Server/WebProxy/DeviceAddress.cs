@@ -34,7 +34,7 @@ public sealed class DeviceAddress
 
         // A reference ends where the authority ends: not followed by more host characters or a port.
         _absoluteReference = new Regex(
-            $@"(?<scheme>https?:)?(?<slashes>//|\\/\\/)(?:{alternatives})(?![A-Za-z0-9.\-]|:[0-9])",
+            $@"(?<scheme>(?:https?|wss?):)?(?<slashes>//|\\/\\/)(?:{alternatives})(?![A-Za-z0-9.\-]|:[0-9])",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
     }
 
