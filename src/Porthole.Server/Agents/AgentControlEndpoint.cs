@@ -1,5 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Porthole.Server.Hosting;
 using Porthole.Protocol.Control;
 using Porthole.Server.Audit;
 using Porthole.Server.Data;
@@ -24,7 +26,7 @@ public static class AgentControlEndpoint
     }
 
     private static async Task RunAsync(
-        HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, ILoggerFactory loggers)
+        HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(AgentControlEndpoint));
         if (!context.WebSockets.IsWebSocketRequest)
@@ -38,8 +40,8 @@ public static class AgentControlEndpoint
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.SubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         using var control = new ControlChannel(webSocket);

@@ -1,3 +1,5 @@
+using Porthole.Tunnel.Transport;
+
 namespace Porthole.Server.Hosting;
 
 /// <summary>Server settings, bound from the <c>Porthole</c> configuration section.</summary>
@@ -37,6 +39,21 @@ public sealed class PortholeServerOptions
 
     /// <summary>Open sessions one device may carry at once. Default: 100.</summary>
     public int MaxSessionsPerDevice { get; set; } = 100;
+
+    /// <summary>
+    /// Time between WebSocket pings on the control channel and both legs of every session. Default: 15 seconds.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = KeepAliveSettings.Default.Interval;
+
+    /// <summary>
+    /// How much longer than <see cref="KeepAliveInterval"/> a peer may stay silent (nothing received while the server
+    /// waits to read) before its connection is closed as dead; the session ends with "no answer to keep-alive pings".
+    /// Default: 15 seconds, so a dead peer is noticed within 30 s.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = KeepAliveSettings.Default.Timeout;
+
+    /// <summary><see cref="KeepAliveInterval"/> and <see cref="KeepAliveTimeout"/> together.</summary>
+    public KeepAliveSettings KeepAlive => new(KeepAliveInterval, KeepAliveTimeout);
 
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
@@ -80,6 +97,8 @@ public sealed class PortholeServerOptions
         {
             throw new InvalidOperationException("Porthole:LoginAttemptsPerClientPerMinute must be at least 1.");
         }
+
+        KeepAlive.Validate("Porthole:KeepAliveInterval and Porthole:KeepAliveTimeout");
 
         if (ClientAttachTimeout <= TimeSpan.Zero)
         {

@@ -64,6 +64,7 @@ public static class ServerHost
         var app = builder.Build();
         app.UseMiddleware<Http.SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
+        app.UseMiddleware<Http.SilentPeerMiddleware>();
         app.UseWebSockets();
 
         // The console's scripts and styles (wwwroot, copied next to the binary) need no login; they run before

@@ -209,8 +209,8 @@ public static class SessionsApi
         using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         SessionRelayResult outcome;
@@ -226,7 +226,7 @@ public static class SessionsApi
         }
 
         var result = outcome.Relay;
-        var reason = outcome.HandshakeFailure ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
+        var reason = outcome.HandshakeFailure ?? (string.IsNullOrEmpty(result.EndReason) ? null : result.EndReason) ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
         RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
@@ -314,8 +314,8 @@ public static class SessionsApi
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), webSocket))
@@ -333,6 +333,9 @@ public static class SessionsApi
             return;
         }
 
-        await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // The relay owns the socket now and ends on its own when the agent goes away. Returning early (say on
+        // RequestAborted) would dispose the socket under the relay while it still reads bytes the agent sent before
+        // leaving, and lose them.
+        await session.Finished;
     }
 }

@@ -33,7 +33,7 @@ public static class WebSocketRelay
             await abort.CancelAsync().ConfigureAwait(false);
             var sent = await clientToAgent.ConfigureAwait(false);
             var received = await agentToClient.ConfigureAwait(false);
-            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason });
+            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
         }
 
         var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
@@ -50,7 +50,9 @@ public static class WebSocketRelay
 
         var up = await clientToAgent.ConfigureAwait(false);
         var down = await agentToClient.ConfigureAwait(false);
-        return new RelayResult(up, down);
+
+        // The direction that ended first says why; the other one was only cancelled because of it.
+        return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
     }
 
     private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionLifetime? lifetime, CancellationToken cancellationToken)
@@ -99,7 +101,10 @@ public static class WebSocketRelay
 }
 
 /// <summary>Bytes and end reason of each direction of a relayed session.</summary>
-public readonly record struct RelayResult(PumpResult ClientToAgent, PumpResult AgentToClient)
+/// <param name="ClientToAgent">Bytes and end of the client-to-agent direction.</param>
+/// <param name="AgentToClient">Bytes and end of the agent-to-client direction.</param>
+/// <param name="EndReason">Why the session ended, from the direction that ended first (or the lifetime); <c>null</c> for an orderly close without a reason.</param>
+public readonly record struct RelayResult(PumpResult ClientToAgent, PumpResult AgentToClient, string? EndReason = null)
 {
     /// <summary>Total payload bytes relayed.</summary>
     public long TotalBytes => ClientToAgent.Bytes + AgentToClient.Bytes;
