@@ -43,8 +43,16 @@ public static class WebSocketRelay
             // failed; tell the side still alive why, then stop.
             var fromClient = first == clientToAgent;
             var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
-            var (alive, reason) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+            var (alive, side) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+
+            // The cause after the side ("agent disconnected: no answer to keep-alive pings for 30 s"), clipped to fit.
+            var cause = outcome.Reason is { Length: > 0 } r && r.IndexOf(": ", StringComparison.Ordinal) is var colon and >= 0 ? r[(colon + 2)..] : null;
+            var reason = cause is null ? side : $"{side}: {cause}";
             await WebSocketClosing.CloseOutputAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
+
+            // Let the live side answer the close frame before tearing down: cancelling its pending receive aborts the
+            // connection with a reset, and a reset can overtake the close frame, so the user would never see why.
+            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
             await abort.CancelAsync().ConfigureAwait(false);
         }
 

@@ -16,6 +16,13 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
     /// <summary>RFC 6455 section 1.3: the GUID the server appends to the key in <c>Sec-WebSocket-Accept</c>.</summary>
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+    /// <summary>
+    /// Longest wait for the server's answer to the upgrade (TCP, TLS and HTTP together). Keep-alive watches a connection
+    /// only once it is a WebSocket; before that a server that accepts the connection but never answers would hang the
+    /// agent's reconnect loop for good.
+    /// </summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The keep-alive of WebSockets this connector opens.</summary>
     public KeepAliveSettings KeepAlive { get; } = keepAlive ?? KeepAliveSettings.Default;
 
@@ -47,14 +54,20 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
         }
 
         HttpResponseMessage response;
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(HandshakeTimeout);
         try
         {
-            response = await invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await invoker.SendAsync(request, handshake.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
             // The same shape ClientWebSocket uses, so callers tell connection failures apart by the inner exception.
             throw new WebSocketException(WebSocketError.Faulted, "Unable to connect to the remote server", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WebSocketException(WebSocketError.Faulted, $"the server did not answer the WebSocket upgrade within {HandshakeTimeout.TotalSeconds:0} s", ex);
         }
 
         try

@@ -52,6 +52,10 @@ public sealed class DataSessionClient : IDisposable
     public async Task<List<ActiveSessionDto>> ListAsync() =>
         (await _http.GetFromJsonAsync("/api/v1/sessions", ApiJsonContext.Default.ListActiveSessionDto))!;
 
+    /// <summary>The newest audit records whose action is (or starts with) <paramref name="action"/>.</summary>
+    public async Task<IReadOnlyList<AuditEntryDto>> AuditAsync(string action) =>
+        (await _http.GetFromJsonAsync($"/api/v1/audit?action={Uri.EscapeDataString(action)}", ApiJsonContext.Default.AuditPage))!.Entries;
+
     public void Dispose()
     {
         _http.Dispose();

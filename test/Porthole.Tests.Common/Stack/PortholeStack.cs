@@ -128,7 +128,8 @@ public sealed class PortholeStack : IAsyncLifetime
     }
 
     /// <summary>Registers, enrols and runs an agent for a new device, and waits until the server sees it online.</summary>
-    public async Task<Gateway> StartGatewayAsync(string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null)
+    public async Task<Gateway> StartGatewayAsync(
+        string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null, IReadOnlyList<string>? agentArguments = null)
     {
         var token = await RegisterDeviceAsync(name);
         var stateDirectory = _directory.Combine("agents", name);
@@ -138,7 +139,7 @@ public sealed class PortholeStack : IAsyncLifetime
             timeout: TimeSpan.FromSeconds(60));
         Assert.True(enrol.ExitCode == 0, "enrol failed: " + enrol);
 
-        var gateway = new Gateway(name, stateDirectory);
+        var gateway = new Gateway(name, stateDirectory) { ExtraArguments = agentArguments ?? [] };
         gateway.Start(disableRemoteAccess, agentEnvironment);
         _owned.Add(gateway);
         await WaitForOnlineAsync(name, expected: true);
