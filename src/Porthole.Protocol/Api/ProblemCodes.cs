@@ -24,4 +24,5 @@ public static class ProblemCodes
     public const string LockedOut = "locked-out";
     public const string CredentialRequired = "credential-required";
     public const string SessionLimit = "session-limit";
+    public const string ShuttingDown = "server-shutting-down";
 }

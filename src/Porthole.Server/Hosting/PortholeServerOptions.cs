@@ -55,6 +55,12 @@ public sealed class PortholeServerOptions
     /// <summary><see cref="KeepAliveInterval"/> and <see cref="KeepAliveTimeout"/> together.</summary>
     public KeepAliveSettings KeepAlive => new(KeepAliveInterval, KeepAliveTimeout);
 
+    /// <summary>
+    /// On a graceful stop (SIGTERM), how long open sessions may run on before they are closed with "server shutting
+    /// down". New sessions are refused (503 server-shutting-down) from the first moment. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
 
@@ -96,6 +102,11 @@ public sealed class PortholeServerOptions
         if (LoginAttemptsPerClientPerMinute < 1)
         {
             throw new InvalidOperationException("Porthole:LoginAttemptsPerClientPerMinute must be at least 1.");
+        }
+
+        if (ShutdownDrainTimeout < TimeSpan.Zero || ShutdownDrainTimeout > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOperationException("Porthole:ShutdownDrainTimeout must be between 0 and 1 hour (e.g. 00:00:30).");
         }
 
         KeepAlive.Validate("Porthole:KeepAliveInterval and Porthole:KeepAliveTimeout");

@@ -183,6 +183,11 @@ public static class ServerHost
         });
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(provider => provider.GetRequiredService<ShutdownDrain>());
+
+        // The host's own stop budget must cover the drain, then Kestrel's stop and the close handshakes after it.
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownDrainTimeout + TimeSpan.FromSeconds(15));
         services.AddProblemDetails();
         services.AddExceptionHandler<Http.BadRequestExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(handlers => handlers.ThrowOnBadRequest = true);

@@ -52,8 +52,16 @@ public static class SessionsApi
         TimeProvider time,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
+        ShutdownDrain drain,
         CancellationToken cancellationToken)
     {
+        if (drain.Draining)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ShuttingDown, "Shutting down",
+                "the server is shutting down and opens no new sessions; try again in a moment");
+        }
+
         var action = request.Action ?? Actions.Tunnel;
         if (!Actions.All.Contains(action))
         {
