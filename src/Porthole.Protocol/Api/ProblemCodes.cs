@@ -25,4 +25,5 @@ public static class ProblemCodes
     public const string CredentialRequired = "credential-required";
     public const string SessionLimit = "session-limit";
     public const string ShuttingDown = "server-shutting-down";
+    public const string StorageUnavailable = "storage-unavailable";
 }

@@ -56,6 +56,12 @@ public sealed class PortholeServerOptions
     public KeepAliveSettings KeepAlive => new(KeepAliveInterval, KeepAliveTimeout);
 
     /// <summary>
+    /// How long a database statement waits for a lock held by another connection or process before the request is
+    /// answered 503 storage-unavailable. Whole seconds, 1 to 60. Default: 5 seconds.
+    /// </summary>
+    public TimeSpan DatabaseBusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// On a graceful stop (SIGTERM), how long open sessions may run on before they are closed with "server shutting
     /// down". New sessions are refused (503 server-shutting-down) from the first moment. Default: 30 seconds.
     /// </summary>
@@ -102,6 +108,11 @@ public sealed class PortholeServerOptions
         if (LoginAttemptsPerClientPerMinute < 1)
         {
             throw new InvalidOperationException("Porthole:LoginAttemptsPerClientPerMinute must be at least 1.");
+        }
+
+        if (DatabaseBusyTimeout < TimeSpan.FromSeconds(1) || DatabaseBusyTimeout > TimeSpan.FromSeconds(60))
+        {
+            throw new InvalidOperationException("Porthole:DatabaseBusyTimeout must be between 1 and 60 seconds (e.g. 00:00:05).");
         }
 
         if (ShutdownDrainTimeout < TimeSpan.Zero || ShutdownDrainTimeout > TimeSpan.FromHours(1))

@@ -161,7 +161,9 @@ public static class ServerHost
         services.AddSingleton(TimeProvider.System);
         ConfigureDataProtection(services, dataDirectory, configuration);
         services.AddSingleton<Vault.CredentialVault>();
-        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
+        // Microsoft.Data.Sqlite retries a locked database until the command timeout; then the request gets 503.
+        var busySeconds = (int)Math.Ceiling(settings.DatabaseBusyTimeout.TotalSeconds);
+        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();
@@ -190,6 +192,7 @@ public static class ServerHost
         services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownDrainTimeout + TimeSpan.FromSeconds(15));
         services.AddProblemDetails();
         services.AddExceptionHandler<Http.BadRequestExceptionHandler>();
+        services.AddExceptionHandler<Http.StorageUnavailableExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(handlers => handlers.ThrowOnBadRequest = true);
         services.AddOpenApi("v1");
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));
