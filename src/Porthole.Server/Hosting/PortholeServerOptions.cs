@@ -37,6 +37,27 @@ public sealed class PortholeServerOptions
     /// <summary>Open sessions one user may have at once. Default: 50.</summary>
     public int MaxSessionsPerUser { get; set; } = 50;
 
+    /// <summary>
+    /// Per-role overrides of <see cref="SessionIdleTimeout"/>, <see cref="SessionMaxLifetime"/> and
+    /// <see cref="MaxSessionsPerUser"/>, keyed by role name (case-insensitive). A session runs under the roles whose
+    /// grants allow it; when several do, the most generous value wins (grants add rights, they never take them away).
+    /// Default: none.
+    /// </summary>
+    public Dictionary<string, RoleSessionLimits> RoleLimits { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The limits of a session allowed by grants of <paramref name="roles"/> (the global ones when there are none).</summary>
+    public SessionLimits LimitsFor(IEnumerable<string> roles)
+    {
+        var each = roles.Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(role => RoleLimits.GetValueOrDefault(role))
+            .Select(role => new SessionLimits(
+                role?.SessionIdleTimeout ?? SessionIdleTimeout, role?.SessionMaxLifetime ?? SessionMaxLifetime, role?.MaxSessionsPerUser ?? MaxSessionsPerUser))
+            .ToList();
+        return each.Count == 0
+            ? new SessionLimits(SessionIdleTimeout, SessionMaxLifetime, MaxSessionsPerUser)
+            : new SessionLimits(each.Max(l => l.IdleTimeout), each.Max(l => l.MaxLifetime), each.Max(l => l.MaxSessionsPerUser));
+    }
+
     /// <summary>Open sessions one device may carry at once. Default: 100.</summary>
     public int MaxSessionsPerDevice { get; set; } = 100;
 
@@ -103,6 +124,14 @@ public sealed class PortholeServerOptions
         if (MaxSessionsPerUser < 1 || MaxSessionsPerDevice < 1)
         {
             throw new InvalidOperationException("Porthole:MaxSessionsPerUser and Porthole:MaxSessionsPerDevice must be at least 1.");
+        }
+
+        foreach (var (role, limits) in RoleLimits)
+        {
+            if (limits.SessionIdleTimeout <= TimeSpan.Zero || limits.SessionMaxLifetime <= TimeSpan.Zero || limits.MaxSessionsPerUser < 1)
+            {
+                throw new InvalidOperationException($"Porthole:RoleLimits:{role}: SessionIdleTimeout and SessionMaxLifetime must be positive and MaxSessionsPerUser at least 1.");
+            }
         }
 
         if (LoginAttemptsPerClientPerMinute < 1)

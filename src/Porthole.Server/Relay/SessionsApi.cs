@@ -83,11 +83,12 @@ public static class SessionsApi
         var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";
         ProblemHttpResult? refusal = null;
         var settings = options.Value;
+        var limits = settings.LimitsFor(context.GetUserAccess().RolesAllowing(Permissions.RemoteAccessConnect, device, action));
         var active = broker.Active;
-        if (active.Count(s => s.Target.UserId == context.User.GetUserId()) >= settings.MaxSessionsPerUser)
+        if (active.Count(s => s.Target.UserId == context.User.GetUserId()) >= limits.MaxSessionsPerUser)
         {
             refusal = ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
-                $"you already have {settings.MaxSessionsPerUser} open sessions, the most allowed; close one first");
+                $"you already have {limits.MaxSessionsPerUser} open sessions, the most allowed; close one first");
         }
         else if (active.Count(s => s.Target.DeviceId == device.Id) >= settings.MaxSessionsPerDevice)
         {
@@ -121,6 +122,7 @@ public static class SessionsApi
 
         var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername(),
             endpoint.Protocol, action, context.ClientAddress()));
+        session.Limits = limits;
         var logger = loggers.CreateLogger(typeof(SessionsApi));
         var open = new OpenSessionMessage(session.Id, session.AgentKey, endpoint.Host, endpoint.Port, (int)settings.TargetConnectTimeout.TotalMilliseconds);
 
@@ -222,7 +224,8 @@ public static class SessionsApi
         });
 
         SessionRelayResult outcome;
-        using var lifetime = new SessionLifetime(options.Value.SessionIdleTimeout, options.Value.SessionMaxLifetime, time);
+        var limits = session.Limits ?? options.Value.LimitsFor([]);
+        using var lifetime = new SessionLifetime(limits.IdleTimeout, limits.MaxLifetime, time);
         session.Start(lifetime);
         try
         {
