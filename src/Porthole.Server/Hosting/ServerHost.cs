@@ -145,7 +145,13 @@ public static class ServerHost
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
             if (certificate is not null)
             {
-                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+
+                    // TLS 1.2 and 1.3 only, whatever the machine's OpenSSL policy allows (issue 8, attack 13).
+                    https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                });
             }
         });
     }
