@@ -344,9 +344,13 @@ public static class SessionsApi
             return;
         }
 
-        // The relay owns the socket now and ends on its own when the agent goes away. Returning early (say on
-        // RequestAborted) would dispose the socket under the relay while it still reads bytes the agent sent before
-        // leaving, and lose them.
-        await session.Finished;
+        // Once the relay runs it owns the socket and ends on its own when the agent goes away. Returning early on
+        // RequestAborted would dispose the socket under the relay while it still reads bytes the agent sent before
+        // leaving, and lose them; only a session whose relay never started may be left at once.
+        await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!session.Finished.IsCompleted && session.Joined)
+        {
+            await session.Finished;
+        }
     }
 }
