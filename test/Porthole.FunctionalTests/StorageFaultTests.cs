@@ -27,7 +27,7 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
             await stack.StartGatewayAsync("busy-gw");
             await stack.CliOkAsync("endpoints", "add", "busy-gw", "--name", "echo", "--host", "127.0.0.1", "--port", echo.Port.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp");
             using var client = new DataSessionClient(stack);
-            var (_, session) = await client.OpenAsync("busy-gw", "echo");
+            var (sessionId, session) = await client.OpenAsync("busy-gw", "echo");
 
             // Another process takes the database's write lock and keeps it (an admin's sqlite3, a backup tool).
             await using var holder = ProcessRunner.Start("sqlite3", [Path.Combine(stack.DataDirectory, "porthole.db")]);
@@ -51,10 +51,18 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
             var exchange = await DataFraming.ExchangeAsync(session, seed: 3, 1 << 20, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal((1L << 20, exchange.Sent), (exchange.ReceivedBytes, exchange.Received));
 
-            await holder.StandardInput.WriteLineAsync("COMMIT;");
-            await holder.RunToEndAsync(".quit\n");
+            // The session ends while the database is still locked; its audit record waits for the lock, it is not lost.
             await session.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
             session.Dispose();
+            await stack.Server.WaitForLineAsync(l => l.Contains("Audit record session.close not stored yet", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+            await holder.StandardInput.WriteLineAsync("COMMIT;");
+            await holder.RunToEndAsync(".quit\n");
+            var deadline = Stopwatch.StartNew();
+            while (!(await client.AuditAsync("session.close")).Any(e => e.Detail?.Contains(sessionId, StringComparison.Ordinal) == true))
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "the session's close was never audited");
+                await Task.Delay(200);
+            }
 
             // Nothing half-written, and the store works again.
             Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/api/v1/devices/busy-new")).StatusCode);

@@ -241,12 +241,12 @@ public static class SessionsApi
         RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
+        // The session is over whatever the store says: a locked or full database delays its record, never drops it silently.
+        await DurableAuditWriter.WriteAsync(scopes, logger,
             "user:" + target.Username, "session.close", $"device:{target.DeviceName}/{target.EndpointName}",
-            outcome: outcome.HandshakeFailure is null ? AuditOutcomes.Success : AuditOutcomes.Failure,
-            detail: $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
-            clientAddress: target.ClientAddress);
+            outcome.HandshakeFailure is null ? AuditOutcomes.Success : AuditOutcomes.Failure,
+            $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
+            target.ClientAddress);
     }
 
     /// <summary>Sub-protocol entry that carries the client key from a browser, which cannot set headers on a WebSocket.</summary>
