@@ -16,6 +16,21 @@ public sealed class DeviceTransformer(WebSession session, bool rewriteAbsoluteLi
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+
+        // The request target exactly as the browser sent it: the default rebuilds it from the decoded path and
+        // re-encodes an escaped slash (%2F becomes %252F), which breaks devices that put data in path segments.
+        if (httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/')
+        {
+            proxyRequest.RequestUri = new Uri(destinationPrefix.TrimEnd('/') + raw);
+        }
+
+        // With a stored credential the handler answers a 401 by sending the request again, but a streamed body can be
+        // sent only once: ask for 100-continue, so a device that challenges does so before the body is sent.
+        if (session.UsesStoredCredential && proxyRequest.Content is not null)
+        {
+            proxyRequest.Headers.ExpectContinue = true;
+        }
+
         var device = session.Device;
         proxyRequest.Headers.Host = device.HostHeader;
         RewriteOriginHeader(proxyRequest.Headers, "Origin");

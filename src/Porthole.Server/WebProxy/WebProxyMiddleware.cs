@@ -160,8 +160,10 @@ public sealed class WebProxyMiddleware(
 
         if (refusal is not null)
         {
+            // A proxy that cannot reach its upstream answers 502 (the API's 409 "device offline" means the same here).
             var problem = refusal.Problem.ProblemDetails;
-            await WebProxyPages.WriteAsync(context, problem.Status ?? StatusCodes.Status502BadGateway, problem.Title ?? "Device not reachable", problem.Detail ?? "");
+            var pageStatus = problem.Status is null or StatusCodes.Status409Conflict ? StatusCodes.Status502BadGateway : problem.Status.Value;
+            await WebProxyPages.WriteAsync(context, pageStatus, problem.Title is null or "Conflict" ? "Device not reachable" : problem.Title, problem.Detail ?? "");
             return;
         }
 
@@ -175,7 +177,7 @@ public sealed class WebProxyMiddleware(
         {
             ForwarderError.RequestTimedOut or ForwarderError.ResponseBodyCanceled => (StatusCodes.Status504GatewayTimeout, "The device did not answer in time."),
             ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (StatusCodes.Status400BadRequest, "The request was cancelled by the browser."),
-            _ => (StatusCodes.Status502BadGateway, "The device closed the connection or sent an answer that is not HTTP."),
+            _ => (StatusCodes.Status502BadGateway, $"The request to the device failed ({error}); the device may have closed the connection or sent an answer that is not HTTP."),
         };
         await WebProxyPages.WriteAsync(context, status, "Device error", detail);
     }
