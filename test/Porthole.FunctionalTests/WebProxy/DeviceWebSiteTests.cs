@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Porthole.Tests.Common.DeviceWeb;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>
+/// The device web servers on their own, without Porthole: proves the fixtures behave like the embedded servers the
+/// proxy tests rely on (so a proxy test failure is the proxy's).
+/// </summary>
+public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<DeviceWebSite>
+{
+    [Fact]
+    public async Task Login_SetsADomainCookie_AndRedirectsToAnAbsoluteAddress_ThenHomeWelcomes()
+    {
+        using var http = Client();
+        using var unauthenticated = await http.GetAsync($"{device.HttpOrigin}/home");
+        Assert.Equal(HttpStatusCode.Found, unauthenticated.StatusCode);
+        Assert.Equal($"{device.HttpOrigin}/login", unauthenticated.Headers.Location?.ToString());
+
+        var form = await http.GetStringAsync($"{device.HttpOrigin}/login");
+        Assert.Contains("<form method=\"post\" action=\"/login\">", form, StringComparison.Ordinal);
+
+        using var login = await http.PostAsync($"{device.HttpOrigin}/login", LoginForm());
+        Assert.Equal(HttpStatusCode.Found, login.StatusCode);
+        Assert.Equal($"{device.HttpOrigin}/home", login.Headers.Location?.ToString());
+        var setCookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+        Assert.Matches("^devsession=[0-9a-f]{32}; Path=/; Domain=127.0.0.1; HttpOnly$", setCookie);
+
+        using var home = new HttpRequestMessage(HttpMethod.Get, $"{device.HttpOrigin}/home");
+        home.Headers.Add("Cookie", setCookie.Split(';')[0]);
+        using var welcome = await http.SendAsync(home);
+        Assert.Equal(HttpStatusCode.OK, welcome.StatusCode);
+        Assert.Contains("Welcome", await welcome.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Login_FromAForeignOrigin_IsRefused_LikeADeviceWithACsrfCheck()
+    {
+        using var http = Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{device.HttpOrigin}/login") { Content = LoginForm() };
+        request.Headers.Add("Origin", "https://abc.localhost:8443");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Headers_EchoesTheHostTheDeviceSaw()
+    {
+        using var http = Client();
+        var json = JsonDocument.Parse(await http.GetStringAsync($"{device.HttpOrigin}/headers?x=1")).RootElement;
+
+        Assert.Equal($"127.0.0.1:{device.HttpPort}", json.GetProperty("headers").GetProperty("host").GetString());
+        Assert.Equal("/headers?x=1", json.GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task Basic_AsksForCredentials_AndAcceptsTheDevicePassword()
+    {
+        using var http = Client();
+        using var challenge = await http.GetAsync($"{device.HttpOrigin}/basic/");
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.Equal($"Basic realm=\"{DeviceWebSite.BasicRealm}\"", challenge.Headers.WwwAuthenticate.ToString());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{device.HttpOrigin}/basic/");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{DeviceWebSite.User}:{DeviceWebSite.Password}")));
+        using var ok = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Contains("Basic area", await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Digest_AsksForDigestCredentials_AndDotNetsHandlerAnswersThem()
+    {
+        using var http = Client();
+        using var challenge = await http.GetAsync($"http://127.0.0.1:{device.DigestPort}/digest/");
+        Assert.Equal(HttpStatusCode.Unauthorized, challenge.StatusCode);
+        Assert.StartsWith("Digest realm=\"" + DeviceWebSite.DigestRealm + "\"", challenge.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+
+        using var withCredentials = new HttpClient(new SocketsHttpHandler { UseProxy = false, Credentials = new NetworkCredential(DeviceWebSite.User, DeviceWebSite.Password) });
+        var page = await withCredentials.GetStringAsync($"http://127.0.0.1:{device.DigestPort}/digest/");
+        Assert.Contains("Digest area", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Http10Server_AnswersWithHttp10_AndClosesTheConnection()
+    {
+        using var http = Client();
+        foreach (var page in Http10Server.Pages)
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{device.Http10Port}{page}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(HttpVersion.Version10, response.Version);
+        }
+    }
+
+    [Fact]
+    public async Task Download_HasTheAdvertisedHash()
+    {
+        using var http = Client();
+        await using var body = await http.GetStreamAsync(device.HttpOrigin + DeviceWebSite.DownloadPath);
+        Assert.Equal(device.DownloadSha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(body)));
+    }
+
+    [Fact]
+    public async Task Upload_Of100MB_IsHashedByTheDevice()
+    {
+        using var http = Client();
+        var content = new RandomContent(100L * 1000 * 1000);
+        using var response = await http.PostAsync($"{device.HttpOrigin}/upload", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(content.Length, json.GetProperty("bytes").GetInt64());
+        Assert.Equal(content.Sha256, json.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task WebSocket_Echoes()
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{device.HttpPort}/ws"), CancellationToken.None);
+        Assert.Equal("hello device", await WebProxyClient.EchoAsync(socket, "hello device"));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Events_ArriveOneByOne()
+    {
+        using var http = Client();
+        var arrivals = await WebProxyClient.ReadEventsAsync(http, $"{device.HttpOrigin}/events?count=4&intervalMs=300");
+        Assert.Equal(["tick 1", "tick 2", "tick 3", "tick 4"], arrivals.Select(a => a.Data));
+        Assert.True(arrivals[^1].At - arrivals[0].At > TimeSpan.FromMilliseconds(600), "events came in one burst");
+    }
+
+    [Fact]
+    public async Task Https_ServesTheSelfSignedCertificate()
+    {
+        string? seen = null;
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                seen = Convert.ToHexString(SHA256.HashData(certificate!.GetRawCertData()));
+                return true;
+            } },
+        });
+        var index = await http.GetStringAsync(device.HttpsOrigin + "/");
+        Assert.Contains("Test device", index, StringComparison.Ordinal);
+        Assert.Equal(device.Certificate.Sha256, seen);
+    }
+
+    [Fact]
+    public async Task Links_NameTheDevicesOwnAddress()
+    {
+        using var http = Client();
+        var page = await http.GetStringAsync($"{device.HttpOrigin}/links.html");
+        Assert.Contains($"href=\"{device.HttpOrigin}/home\"", page, StringComparison.Ordinal);
+        Assert.Contains($"\"{device.HttpOrigin}/headers\"", page, StringComparison.Ordinal);
+    }
+
+    private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
+        new([new("username", DeviceWebSite.User), new("password", password)]);
+
+    private static HttpClient Client() => new(new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false });
+}
