@@ -25,6 +25,12 @@ public sealed class NginxServer : IAsyncDisposable
 
     public string Prefix { get; }
 
+    /// <summary>One line per request: <c>CONNECTION METHOD PATH STATUS</c>, where CONNECTION is nginx's serial number of the TCP connection.</summary>
+    public string AccessLogPath => Path.Combine(Prefix, "access.log");
+
+    /// <summary>The access log's lines so far (written as each request ends).</summary>
+    public IReadOnlyList<string> AccessLog() => File.Exists(AccessLogPath) ? File.ReadAllLines(AccessLogPath) : [];
+
     /// <summary>Writes a config into <paramref name="prefix"/> and starts nginx on <paramref name="port"/> (a free one when <c>null</c>).</summary>
     /// <param name="certificate">Listen with TLS using this certificate; plain HTTP when <c>null</c>.</param>
     public static async Task<NginxServer> StartAsync(
@@ -51,6 +57,8 @@ public sealed class NginxServer : IAsyncDisposable
                 listen 127.0.0.1:{port} ssl;
                     ssl_certificate {certificate.CertificatePath};
                     ssl_certificate_key {certificate.KeyPath};
+                    # Devices do send this; it must not stick to a proxy host name that is not the device's.
+                    add_header Strict-Transport-Security "max-age=63072000" always;
                 """;
         // As root the master would start its workers as "nobody", who cannot read a test's files; stay who we are.
         var user = Environment.UserName == "root" ? "user root root;" : "";
@@ -61,7 +69,9 @@ public sealed class NginxServer : IAsyncDisposable
             error_log stderr warn;
             events { worker_connections 512; }
             http {
-              access_log off;
+              # $connection is nginx's serial number of the TCP connection: requests that share one were kept alive.
+              log_format connections '$connection $request_method $uri $status';
+              access_log {{Path.Combine(prefix, "access.log")}} connections;
               client_body_temp_path {{temp}}/body;
               proxy_temp_path {{temp}}/proxy;
               fastcgi_temp_path {{temp}}/fastcgi;

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Porthole.Tests.Common.DeviceWeb;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>
+/// What odd embedded servers need (docs/design/web-proxy.md, "HTTPS devices", "Connections", "Response rewriting",
+/// "Security headers"): a self-signed certificate pinned on first use and a changed one refused; an HTTP/1.0 server
+/// that closes after every response; absolute links to the device's own address; headers that keep other origins out.
+/// </summary>
+[Collection(WebProxyCollection.Name)]
+public sealed class DeviceCompatibilityTests(WebProxyStack world)
+{
+    [Fact]
+    public async Task HttpsDevice_IsPinnedOnFirstUse_ThenAChangedCertificateIsRefused_UntilForgotten()
+    {
+        var device = world.Device;
+        var endpoint = await world.AddEndpointAsync("tls", device.HttpsPort, "https");
+        using var browser = new WebProxyClient(world.Stack);
+        var first = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using (var page = await browser.Http.GetAsync(first.At("/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("Test device", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // The device's HSTS would stick to a host name that is not the device's.
+            Assert.False(page.Headers.Contains("Strict-Transport-Security"), "Strict-Transport-Security passed through");
+        }
+
+        var pinned = device.Certificate;
+        var shown = await world.Api.GetStringAsync($"/api/v1/devices/{WebProxyStack.Gateway}/endpoints/{endpoint}");
+        Assert.True(ContainsFingerprint(shown, pinned), $"the endpoint does not show the pinned certificate {pinned.Sha256}: {shown}");
+
+        // The device comes back with another certificate (factory reset, or someone in between).
+        var replaced = await device.ReplaceHttpsCertificateAsync();
+        var second = await world.EnterWebSessionAsync(browser, endpoint);
+        using (var refused = await browser.Http.GetAsync(second.At("/")))
+        {
+            var page = await refused.Content.ReadAsStringAsync();
+            Assert.False(refused.IsSuccessStatusCode, $"a changed certificate was accepted: {(int)refused.StatusCode}");
+            Assert.True(ContainsFingerprint(page, pinned) && ContainsFingerprint(page, replaced), "the refusal does not name both fingerprints: " + page);
+            Assert.DoesNotContain("Test device", page, StringComparison.Ordinal);
+        }
+
+        var audit = await world.Stack.CliOkAsync("audit", "list", "--device", WebProxyStack.Gateway, "--json");
+        Assert.True(ContainsFingerprint(audit, replaced), "the refused certificate is not in the audit log");
+
+        await world.Stack.CliOkAsync("endpoints", "forget-host-key", $"{WebProxyStack.Gateway}/{endpoint}");
+        var third = await world.EnterWebSessionAsync(browser, endpoint);
+        using var accepted = await browser.Http.GetAsync(third.At("/"));
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        shown = await world.Api.GetStringAsync($"/api/v1/devices/{WebProxyStack.Gateway}/endpoints/{endpoint}");
+        Assert.True(ContainsFingerprint(shown, replaced), $"the endpoint does not show the newly pinned certificate: {shown}");
+    }
+
+    [Fact]
+    public async Task Http10Device_ServesEveryPage_AcrossSeveralRequests()
+    {
+        var endpoint = await world.AddEndpointAsync("old", world.Device.Http10Port);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        for (var round = 0; round < 2; round++)
+        {
+            Assert.Contains("Old device", await browser.Http.GetStringAsync(session.At("/")), StringComparison.Ordinal);
+            for (var i = 0; i < Http10Server.Pages.Count; i++)
+            {
+                using var page = await browser.Http.GetAsync(session.At(Http10Server.Pages[i]));
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                Assert.Contains($"Page {i + 1}", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+
+        using var missing = await browser.Http.GetAsync(session.At("/missing.html"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task AbsoluteLinks_StayAsTheyAre_WithoutTheEndpointOption()
+    {
+        var endpoint = await world.AddEndpointAsync("links-off", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        var page = await browser.Http.GetStringAsync(session.At("/links.html"));
+
+        Assert.Contains($"href=\"{world.Device.HttpOrigin}/home\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(session.Origin.Host, page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AbsoluteLinks_InHtmlAndJavaScript_PointAtTheSessionOrigin_WithRewriteAbsoluteLinks()
+    {
+        var endpoint = await world.AddEndpointAsync("links-on", world.Device.HttpPort);
+        using (var patched = await world.PatchEndpointAsync(endpoint, new JsonObject { ["rewriteAbsoluteLinks"] = true }))
+        {
+            Assert.True(patched.IsSuccessStatusCode, $"PATCH rewriteAbsoluteLinks: {(int)patched.StatusCode} {await patched.Content.ReadAsStringAsync()}");
+        }
+
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var origin = session.Origin.GetLeftPart(UriPartial.Authority);
+
+        var page = await browser.Http.GetStringAsync(session.At("/links.html"));
+        Assert.Contains($"href=\"{origin}/home\"", page, StringComparison.Ordinal);
+        Assert.Contains($"href=\"{origin}/settings\"", page, StringComparison.Ordinal);
+        Assert.Contains($"src=\"{origin}/app.js\"", page, StringComparison.Ordinal);
+        Assert.Contains($"var deviceBase = \"{origin}/headers\";", page, StringComparison.Ordinal);
+        Assert.Contains("href=\"/index.html\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", page, StringComparison.Ordinal);
+
+        var script = await browser.Http.GetStringAsync(session.At("/app.js"));
+        Assert.Contains($"\"{origin}/headers\"", script, StringComparison.Ordinal);
+
+        // Binary bodies are never touched.
+        using var download = await browser.Http.GetAsync(session.At(DeviceWebSite.DownloadPath), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(DeviceWebSite.DownloadLength, download.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task ProxiedResponses_CarrySecurityHeaders_ThatKeepOtherOriginsOut()
+    {
+        var endpoint = await world.AddEndpointAsync("headers", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        foreach (var path in new[] { "/", "/login", "/no-such-page" })
+        {
+            using var response = await browser.Http.GetAsync(session.At(path));
+            Assert.Equal("nosniff", Single(response, "X-Content-Type-Options"));
+            Assert.Equal("SAMEORIGIN", Single(response, "X-Frame-Options"), StringComparer.OrdinalIgnoreCase);
+            Assert.Contains(response.Headers.GetValues("Content-Security-Policy"), v => v.Contains("frame-ancestors 'self'", StringComparison.Ordinal));
+            Assert.Equal("same-origin", Single(response, "Referrer-Policy"));
+        }
+    }
+
+    private static string Single(HttpResponseMessage response, string header) =>
+        Assert.Single(response.Headers.TryGetValues(header, out var values) ? values : []);
+
+    private static bool ContainsFingerprint(string text, SelfSignedCertificate certificate) =>
+        text.Contains(certificate.Sha256, StringComparison.OrdinalIgnoreCase)
+        || text.Contains(certificate.Sha256WithColons, StringComparison.OrdinalIgnoreCase)
+        || text.Contains(Convert.ToBase64String(Convert.FromHexString(certificate.Sha256)).TrimEnd('='), StringComparison.Ordinal);
+}

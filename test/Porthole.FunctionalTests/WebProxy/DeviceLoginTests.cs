@@ -1,0 +1,112 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Porthole.Tests.Common.DeviceWeb;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>
+/// A device's own login form through the proxy (docs/design/web-proxy.md, "Request rewriting" and "Response
+/// rewriting"): the device gets the Host, Origin and Referer it expects; its absolute redirect and its
+/// <c>Domain=</c> cookie are turned into ones for the session origin.
+/// </summary>
+[Collection(WebProxyCollection.Name)]
+public sealed class DeviceLoginTests(WebProxyStack world)
+{
+    [Fact]
+    public async Task LoginForm_SetsTheDeviceCookieForTheSessionHost_AndItsAbsoluteRedirectLandsOnTheSessionOrigin()
+    {
+        var endpoint = await world.AddEndpointAsync("login", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        // Not logged in yet: the device's absolute redirect to its own /login comes back as the session's.
+        using (var home = await browser.Http.GetAsync(session.At("/home")))
+        {
+            Assert.Equal(HttpStatusCode.Found, home.StatusCode);
+            Assert.Equal(session.At("/login"), new Uri(session.Origin, home.Headers.Location!));
+        }
+
+        var form = await browser.Http.GetStringAsync(session.At("/login"));
+        Assert.Contains("action=\"/login\"", form, StringComparison.Ordinal);
+
+        // As a browser posts it: with the session origin as Origin and Referer (the device only accepts its own).
+        using var post = new HttpRequestMessage(HttpMethod.Post, session.At("/login"))
+        {
+            Content = new FormUrlEncodedContent([new("username", DeviceWebSite.User), new("password", DeviceWebSite.Password)]),
+        };
+        post.Headers.Add("Origin", session.Origin.GetLeftPart(UriPartial.Authority));
+        post.Headers.Referrer = session.At("/login");
+        using var login = await browser.Http.SendAsync(post);
+
+        Assert.True(login.StatusCode == HttpStatusCode.Found, $"login: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync()}");
+        Assert.Equal(session.At("/home").ToString(), login.Headers.Location?.ToString());
+        var setCookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith("devsession=", setCookie, StringComparison.Ordinal);
+        Assert.DoesNotContain("domain", setCookie, StringComparison.OrdinalIgnoreCase);
+        var stored = browser.Cookies.GetCookies(session.Origin)[DeviceBackend.SessionCookie];
+        Assert.NotNull(stored);
+        Assert.Equal(session.Origin.Host, stored.Domain);
+
+        using (var welcome = await browser.Http.GetAsync(session.At("/home")))
+        {
+            Assert.Equal(HttpStatusCode.OK, welcome.StatusCode);
+            Assert.Contains("Welcome", await welcome.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // Still logged in on the next page and the one after.
+        Assert.Contains("Settings of the device", await browser.Http.GetStringAsync(session.At("/settings")), StringComparison.Ordinal);
+        Assert.Contains("Welcome", await browser.Http.GetStringAsync(session.At("/home")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Device_SeesItsOwnHost_OriginAndReferer_AndNoForwardedHeaders()
+    {
+        var endpoint = await world.AddEndpointAsync("headers", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var request = new HttpRequestMessage(HttpMethod.Post, session.At("/headers?q=1")) { Content = new StringContent("x") };
+        request.Headers.Add("Origin", session.Origin.GetLeftPart(UriPartial.Authority));
+        request.Headers.Referrer = session.At("/settings?tab=2");
+
+        using var response = await browser.Http.SendAsync(request);
+
+        var seen = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var headers = seen.GetProperty("headers");
+        Assert.Equal($"127.0.0.1:{world.Device.HttpPort}", headers.GetProperty("host").GetString());
+        Assert.Equal(world.Device.HttpOrigin, headers.GetProperty("origin").GetString());
+        Assert.Equal($"{world.Device.HttpOrigin}/settings?tab=2", headers.GetProperty("referer").GetString());
+        Assert.Equal("/headers?q=1", seen.GetProperty("path").GetString());
+        var names = headers.EnumerateObject().Select(h => h.Name).ToList();
+        Assert.DoesNotContain(names, n => n.StartsWith("x-forwarded", StringComparison.Ordinal) || n == "forwarded");
+    }
+
+    [Fact]
+    public async Task HostHeader_OfTheEndpoint_IsWhatTheDeviceSees()
+    {
+        var endpoint = await world.AddEndpointAsync("named", world.Device.HttpPort, extra: new JsonObject { ["hostHeader"] = "printer.plant.example" });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        var seen = JsonDocument.Parse(await browser.Http.GetStringAsync(session.At("/headers"))).RootElement;
+
+        Assert.Equal("printer.plant.example", seen.GetProperty("headers").GetProperty("host").GetString());
+    }
+
+    [Fact]
+    public async Task ForeignOrigin_IsNotRewritten_SoTheDevicesCsrfCheckStillRefusesIt()
+    {
+        var endpoint = await world.AddEndpointAsync("csrf", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var post = new HttpRequestMessage(HttpMethod.Post, session.At("/login"))
+        {
+            Content = new FormUrlEncodedContent([new("username", DeviceWebSite.User), new("password", DeviceWebSite.Password)]),
+        };
+        post.Headers.Add("Origin", "https://evil.example");
+
+        using var login = await browser.Http.SendAsync(post);
+
+        Assert.Equal(HttpStatusCode.Forbidden, login.StatusCode);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Porthole.Tests.Common.DeviceWeb;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>
+/// The web-proxy tests' world: a real server, one gateway agent, and the device web servers on loopback. The API is
+/// driven with raw JSON (the CLI's token as Bearer) so the tests state the contract of docs/design/web-proxy.md.
+/// </summary>
+public sealed class WebProxyStack : IAsyncLifetime
+{
+    public const string Gateway = "gw-web";
+
+    private HttpClient? _api;
+
+    public PortholeStack Stack { get; } = new();
+
+    public DeviceWebSite Device { get; } = new();
+
+    public HttpClient Api => _api ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        await Task.WhenAll(Stack.InitializeAsync(), Device.InitializeAsync());
+        await Stack.StartGatewayAsync(Gateway);
+        var token = JsonDocument.Parse(await File.ReadAllTextAsync(Stack.ConfigPath)).RootElement.GetProperty("token").GetString()!;
+        _api = new HttpClient(new ServerTrust(Stack.Fingerprint).CreateHandler()) { BaseAddress = Stack.ServerUrl };
+        _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _api?.Dispose();
+        await Stack.DisposeAsync();
+        await Device.DisposeAsync();
+    }
+
+    /// <summary>Adds an endpoint with a fresh name to the gateway and returns its name.</summary>
+    /// <param name="extra">More fields of the create request (e.g. <c>rewriteAbsoluteLinks</c>, <c>hostHeader</c>).</param>
+    public async Task<string> AddEndpointAsync(string prefix, int port, string protocol = "http", JsonObject? extra = null)
+    {
+        var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
+        var body = new JsonObject { ["name"] = name, ["host"] = "127.0.0.1", ["port"] = port, ["protocol"] = protocol };
+        foreach (var (key, value) in extra ?? [])
+        {
+            body[key] = value?.DeepClone();
+        }
+
+        using var response = await Api.PostAsync($"/api/v1/devices/{Gateway}/endpoints", Json(body));
+        Assert.True(response.IsSuccessStatusCode, $"add endpoint: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return name;
+    }
+
+    /// <summary>PATCH of an endpoint with raw fields; the raw answer.</summary>
+    public async Task<HttpResponseMessage> PatchEndpointAsync(string endpoint, JsonObject fields) =>
+        await Api.PatchAsync($"/api/v1/devices/{Gateway}/endpoints/{endpoint}", Json(fields));
+
+    /// <summary>Stores an <c>http-password</c> credential through the CLI (the password on stdin).</summary>
+    public async Task SetHttpCredentialAsync(string endpoint, string user = DeviceWebSite.User, string password = DeviceWebSite.Password)
+    {
+        var result = await Stack.CliAsync(["endpoints", "set-credential", $"{Gateway}/{endpoint}", "--kind", "http-password", "--username", user, "--password-stdin"], stdin: password + "\n");
+        Assert.True(result.ExitCode == 0, "set-credential failed: " + result);
+    }
+
+    /// <summary><c>POST /api/v1/web-sessions</c>; the raw answer, for tests of refusals.</summary>
+    public Task<HttpResponseMessage> RequestWebSessionAsync(string endpoint, string device = Gateway) =>
+        Api.PostAsync("/api/v1/web-sessions", Json(new JsonObject { ["device"] = device, ["endpoint"] = endpoint }));
+
+    /// <summary>Opens a web session and returns its id and the URL to open.</summary>
+    public async Task<WebSession> OpenWebSessionAsync(string endpoint)
+    {
+        using var response = await RequestWebSessionAsync(endpoint);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST /api/v1/web-sessions: {(int)response.StatusCode} {text}");
+        return WebSession.Parse(text);
+    }
+
+    /// <summary>Opens a web session and enters it with <paramref name="client"/> (ticket exchanged for the cookie).</summary>
+    public async Task<WebSession> EnterWebSessionAsync(WebProxyClient client, string endpoint)
+    {
+        var session = await OpenWebSessionAsync(endpoint);
+        using var enter = await client.GetAsync(session.Url);
+        Assert.True((int)enter.StatusCode is 302 or 303, $"enter: {(int)enter.StatusCode} {await enter.Content.ReadAsStringAsync()}");
+        return session;
+    }
+
+    public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A web session as <c>POST /api/v1/web-sessions</c> answers it.</summary>
+public sealed record WebSession(string Id, string Url, JsonElement Raw)
+{
+    /// <summary>The session origin, <c>https://ID.localhost:PORT</c>.</summary>
+    public Uri Origin => new(new Uri(Url).GetLeftPart(UriPartial.Authority));
+
+    public Uri At(string pathAndQuery) => new(Origin, pathAndQuery);
+
+    public static WebSession Parse(string json)
+    {
+        var root = JsonDocument.Parse(json).RootElement.Clone();
+        var url = root.GetProperty("url").GetString()!;
+        string? id = null;
+        foreach (var name in new[] { "id", "sessionId", "webSessionId" })
+        {
+            if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                id = value.GetString();
+                break;
+            }
+        }
+
+        return new WebSession(id ?? new Uri(url).Host.Split('.')[0], url, root);
+    }
+}
+
+/// <summary>The web-proxy tests share one server, agent and set of device web servers.</summary>
+[CollectionDefinition(Name)]
+public sealed class WebProxyCollection : ICollectionFixture<WebProxyStack>
+{
+    public const string Name = "web-proxy";
+}

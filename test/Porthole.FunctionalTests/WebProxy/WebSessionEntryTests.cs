@@ -1,0 +1,263 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>
+/// Getting into a web session and out of it (docs/design/web-proxy.md, "Ticket → cookie", "Isolation",
+/// "Lifetime"): a single-use, short-lived ticket becomes a host-only cookie for the session's own origin; nothing of
+/// the console's reaches the device; ending the session closes its origin.
+/// </summary>
+[Collection(WebProxyCollection.Name)]
+public sealed partial class WebSessionEntryTests(WebProxyStack world)
+{
+    [Fact]
+    public async Task CreateWebSession_AnswersAnEnterUrl_OnAPerSessionHost()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+
+        var session = await world.OpenWebSessionAsync(endpoint);
+
+        var url = new Uri(session.Url);
+        Assert.Equal("https", url.Scheme);
+        Assert.Matches(SessionHost(), url.Host);
+        Assert.Equal(world.Stack.ServerUrl.Port, url.Port);
+        Assert.Equal("/.porthole/enter", url.AbsolutePath);
+        Assert.StartsWith("?ticket=", url.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Enter_ExchangesTheTicketForAHostOnlyCookie_AndRedirectsToTheDevicesRoot()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        var session = await world.OpenWebSessionAsync(endpoint);
+        using var browser = new WebProxyClient(world.Stack);
+
+        using var enter = await browser.GetAsync(session.Url);
+
+        Assert.True((int)enter.StatusCode is 302 or 303, $"{(int)enter.StatusCode}");
+        Assert.Equal(session.At("/"), new Uri(session.Origin, enter.Headers.Location!));
+        var setCookie = Assert.Single(enter.Headers.GetValues("Set-Cookie"), c => c.StartsWith("__Host-porthole-web=", StringComparison.Ordinal));
+        var attributes = setCookie.Split(';', StringSplitOptions.TrimEntries).Skip(1).Select(a => a.ToLowerInvariant()).ToList();
+        Assert.Contains("secure", attributes);
+        Assert.Contains("httponly", attributes);
+        Assert.Contains("samesite=lax", attributes);
+        Assert.Contains("path=/", attributes);
+        Assert.DoesNotContain(attributes, a => a.StartsWith("domain", StringComparison.Ordinal));
+
+        using var root = await browser.Http.GetAsync(session.At("/"));
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        Assert.Contains("Test device", await root.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ticket_IsSingleUse()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        var session = await world.OpenWebSessionAsync(endpoint);
+        using var first = new WebProxyClient(world.Stack);
+        using var second = new WebProxyClient(world.Stack);
+        using (var entered = await first.GetAsync(session.Url))
+        {
+            Assert.True((int)entered.StatusCode is 302 or 303, $"{(int)entered.StatusCode}");
+        }
+
+        using var replay = await second.GetAsync(session.Url);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        Assert.Empty(second.Cookies.GetCookies(session.Origin));
+        using var root = await second.Http.GetAsync(session.At("/"));
+        Assert.Equal(HttpStatusCode.Unauthorized, root.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ticket_ExpiresAfterSixtySeconds()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        var session = await world.OpenWebSessionAsync(endpoint);
+        using var browser = new WebProxyClient(world.Stack);
+
+        await Task.Delay(TimeSpan.FromSeconds(62));
+        using var late = await browser.GetAsync(session.Url);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, late.StatusCode);
+        Assert.Empty(browser.Cookies.GetCookies(session.Origin));
+    }
+
+    [Fact]
+    public async Task WithoutTheCookie_TheSessionHostAnswers401_AndSaysToOpenTheDeviceFromTheConsoleAgain()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        var session = await world.OpenWebSessionAsync(endpoint);
+        using var stranger = new WebProxyClient(world.Stack);
+        var deviceRequestsBefore = world.Device.Nginx.AccessLog().Count;
+
+        using var response = await stranger.Http.GetAsync(session.At("/"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("console", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(deviceRequestsBefore, world.Device.Nginx.AccessLog().Count);
+    }
+
+    [Fact]
+    public async Task CookieOfOneSession_DoesNotOpenAnother()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var first = await world.EnterWebSessionAsync(browser, endpoint);
+        var second = await world.OpenWebSessionAsync(endpoint);
+        var cookie = browser.Cookies.GetCookies(first.Origin)["__Host-porthole-web"]!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, second.At("/"));
+        request.Headers.Add("Cookie", $"__Host-porthole-web={cookie.Value}");
+        using var response = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ConsoleApi_DoesNotAnswerOnASessionHost()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var request = new HttpRequestMessage(HttpMethod.Get, session.At("/api/v1/devices"));
+        request.Headers.Authorization = world.Api.DefaultRequestHeaders.Authorization;
+
+        using var response = await browser.Http.SendAsync(request);
+
+        // The request went to the device (nginx has no such page), not to the console's API.
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain(WebProxyStack.Gateway, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PortholeCookiesAndTokens_AreNeverForwardedToTheDevice()
+    {
+        var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var token = world.Api.DefaultRequestHeaders.Authorization!.Parameter!;
+        browser.Cookies.Add(session.Origin, new Cookie("porthole_session", "console-cookie-value"));
+        browser.Cookies.Add(session.Origin, new Cookie("device_pref", "kept"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, session.At("/headers"));
+        request.Headers.Authorization = new("Bearer", token);
+
+        using var response = await browser.Http.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var headers = JsonDocument.Parse(body).RootElement.GetProperty("headers");
+        Assert.DoesNotContain(token, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("console-cookie-value", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("porthole-web", body, StringComparison.Ordinal);
+        Assert.Contains("device_pref=kept", headers.GetProperty("cookie").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeleteSession_EndsTheWebSession_AndItsHostSaysSo()
+    {
+        var endpoint = await world.AddEndpointAsync("ending", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using (var before = await browser.Http.GetAsync(session.At("/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        var listed = await world.Api.GetStringAsync("/api/v1/sessions");
+        var entry = JsonDocument.Parse(listed).RootElement.EnumerateArray().SingleOrDefault(s => s.GetProperty("id").GetString() == session.Id);
+        Assert.True(entry.ValueKind == JsonValueKind.Object, $"web session {session.Id} not in GET /api/v1/sessions: {listed}");
+        Assert.Equal("web", entry.GetProperty("action").GetString());
+        Assert.Equal(endpoint, entry.GetProperty("endpoint").GetString());
+
+        using (var deleted = await world.Api.DeleteAsync($"/api/v1/sessions/{session.Id}"))
+        {
+            Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode} {await deleted.Content.ReadAsStringAsync()}");
+        }
+
+        using var after = await browser.Http.GetAsync(session.At("/"));
+        Assert.False(after.IsSuccessStatusCode, $"still {(int)after.StatusCode} after the session ended");
+        Assert.Contains("ended", await after.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task RequestLog_ListsMethodPathAndStatus_WithoutQueryStringsOrCookies()
+    {
+        var endpoint = await world.AddEndpointAsync("logged", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        browser.Cookies.Add(session.Origin, new Cookie("device_pref", "cookie-secret-4711"));
+        (await browser.Http.GetAsync(session.At("/headers?token=query-secret-0815"))).Dispose();
+        (await browser.Http.GetAsync(session.At("/no-such-page"))).Dispose();
+        (await browser.Http.PostAsync(session.At("/upload"), new StringContent("firmware"))).Dispose();
+
+        JsonElement log = default;
+        string raw = "";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await world.Api.GetAsync($"/api/v1/web-sessions/{session.Id}/requests");
+            raw = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"GET requests: {(int)response.StatusCode} {raw}");
+            log = Items(JsonDocument.Parse(raw).RootElement);
+            if (log.GetArrayLength() >= 3 && raw.Contains("/upload", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(300);
+        }
+
+        var entries = log.EnumerateArray().Select(e => (Method: e.GetProperty("method").GetString(), Path: e.GetProperty("path").GetString(), Status: e.GetProperty("status").GetInt32())).ToList();
+        Assert.Contains(("GET", "/headers", 200), entries);
+        Assert.Contains(("GET", "/no-such-page", 404), entries);
+        Assert.Contains(("POST", "/upload", 200), entries);
+        Assert.DoesNotContain("query-secret-0815", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("token=", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("cookie-secret-4711", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain(browser.Cookies.GetCookies(session.Origin)["__Host-porthole-web"]!.Value, raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CliWeb_PrintsAnEnterUrl_ThatWorks()
+    {
+        var endpoint = await world.AddEndpointAsync("cli", world.Device.HttpPort);
+
+        var output = await world.Stack.CliOkAsync("web", $"{WebProxyStack.Gateway}/{endpoint}");
+
+        var url = EnterUrl().Match(output);
+        Assert.True(url.Success, "no enter URL in: " + output);
+        using var browser = new WebProxyClient(world.Stack);
+        using var enter = await browser.GetAsync(url.Value);
+        Assert.True((int)enter.StatusCode is 302 or 303, $"{(int)enter.StatusCode}");
+        using var root = await browser.Http.GetAsync(new Uri(new Uri(url.Value), "/"));
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+    }
+
+    /// <summary>The list itself, or the array inside a paged answer.</summary>
+    private static JsonElement Items(JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            return root;
+        }
+
+        foreach (var name in new[] { "items", "requests", "entries" })
+        {
+            if (root.TryGetProperty(name, out var items) && items.ValueKind == JsonValueKind.Array)
+            {
+                return items;
+            }
+        }
+
+        throw new InvalidOperationException("no list in " + root);
+    }
+
+    [GeneratedRegex("^[a-z2-7]{26}\\.localhost$")]
+    private static partial Regex SessionHost();
+
+    [GeneratedRegex("https://[a-z2-7]{26}\\.localhost:[0-9]+/\\.porthole/enter\\?ticket=[^\\s\"]+")]
+    private static partial Regex EnterUrl();
+}
