@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Porthole.Console.Tests.Fixtures;
+using Porthole.Tests.Common.DeviceWeb;
+using static Microsoft.Playwright.Assertions;
+
+namespace Porthole.Console.Tests.WebProxy;
+
+/// <summary>
+/// A device's embedded web page opened from the console in headless Chromium (issue 6, docs/design/web-proxy.md):
+/// a new tab on the session's own origin, the device's own login form and redirect, a stored basic-auth password
+/// used without a prompt, and none of the console's cookies on the device's origin.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite device) : IClassFixture<DeviceWebSite>, IAsyncLifetime
+{
+    private const string Gateway = ConsoleStack.GatewayName;
+    private IBrowserContext _context = null!;
+
+    public async Task InitializeAsync() => _context = await stack.NewContextAsync();
+
+    public async Task DisposeAsync() => await _context.DisposeAsync();
+
+    [Fact]
+    public async Task OpenDeviceWebpage_LogInOnTheDevicesForm_StayLoggedIn_AndUseTheStoredBasicPassword()
+    {
+        var endpoint = "printer-" + Guid.NewGuid().ToString("N")[..6];
+        await stack.Stack.CliOkAsync("endpoints", "add", Gateway, "--name", endpoint, "--host", "127.0.0.1", "--port", device.HttpPort.ToString(CultureInfo.InvariantCulture), "--protocol", "http");
+        var stored = await stack.Stack.CliAsync(["endpoints", "set-credential", $"{Gateway}/{endpoint}", "--kind", "http-password", "--username", DeviceWebSite.User, "--password-stdin"], stdin: DeviceWebSite.Password + "\n");
+        Assert.True(stored.ExitCode == 0, stored.ToString());
+        var console = await stack.LogInAsync(_context);
+        await console.GotoAsync($"/devices/{Gateway}/remote-access");
+
+        var row = console.Locator($"tr[data-endpoint={endpoint}]");
+        await row.Locator(".row-menu-button").ClickAsync();
+        var devicePage = await _context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Menuitem, new() { Name = "Open device webpage" }).ClickAsync());
+
+        // A new tab on the session's own origin, past the ticket exchange, on the device's index.
+        await devicePage.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new() { Timeout = 30_000 });
+        var origin = new Uri(new Uri(devicePage.Url).GetLeftPart(UriPartial.Authority));
+        Assert.Equal("https", origin.Scheme);
+        Assert.Matches(SessionHost(), origin.Host);
+        Assert.Equal(stack.ServerUrl.Port, origin.Port);
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Test device");
+
+        // The device's own login form: its Origin check passes, its absolute redirect lands on the session origin.
+        await devicePage.ClickAsync("#login");
+        await devicePage.FillAsync("#username", DeviceWebSite.User);
+        await devicePage.FillAsync("#password", DeviceWebSite.Password);
+        await devicePage.ClickAsync("button#login");
+        await devicePage.WaitForURLAsync(new Uri(origin, "/home").ToString());
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Welcome");
+        await devicePage.ScreenshotAsync(new() { Path = Path.Combine(ConsoleStack.ScreenshotDirectory, "device-webpage.png") });
+
+        // Logged in across pages.
+        await devicePage.ClickAsync("#settings");
+        await Expect(devicePage.Locator("#settings-page")).ToBeVisibleAsync();
+        await devicePage.ClickAsync("#home");
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Welcome");
+        await devicePage.GotoAsync(new Uri(origin, "/settings").ToString());
+        await Expect(devicePage.Locator("#settings-page")).ToBeVisibleAsync();
+
+        // Basic auth answered by the server with the stored password: the page opens, no prompt.
+        var basic = await devicePage.GotoAsync(new Uri(origin, "/basic/").ToString());
+        Assert.Equal(200, basic!.Status);
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Basic area");
+
+        // The console's session cookie is not visible on, nor sent to, the device's origin.
+        var consoleCookies = await _context.CookiesAsync([stack.ServerUrl.ToString()]);
+        Assert.Contains(consoleCookies, c => c.Name == "porthole_session");
+        var deviceCookies = await _context.CookiesAsync([origin.ToString()]);
+        Assert.DoesNotContain(deviceCookies, c => c.Name == "porthole_session");
+        Assert.Contains(deviceCookies, c => c.Name == DeviceBackend.SessionCookie && c.Domain == origin.Host);
+        Assert.Contains(deviceCookies, c => c.Name == "__Host-porthole-web" && c.Domain == origin.Host && c.HttpOnly && c.Secure);
+        var documentCookie = await devicePage.EvaluateAsync<string>("() => document.cookie");
+        Assert.DoesNotContain("porthole", documentCookie, StringComparison.Ordinal);
+
+        // What the browser sends from the device page, as the device receives it.
+        await devicePage.GotoAsync(new Uri(origin, "/").ToString());
+        var seen = await devicePage.EvaluateAsync<string>("async () => JSON.stringify(await (await fetch('/headers')).json())");
+        var cookieHeader = JsonDocument.Parse(seen).RootElement.GetProperty("headers").TryGetProperty("cookie", out var c) ? c.GetString() ?? "" : "";
+        Assert.Contains(DeviceBackend.SessionCookie + "=", cookieHeader, StringComparison.Ordinal);
+        Assert.DoesNotContain("porthole", cookieHeader, StringComparison.Ordinal);
+
+        // And the device page cannot read the console's API with the user's session.
+        var apiStatus = await devicePage.EvaluateAsync<string>(
+            $"async () => {{ try {{ const r = await fetch('{stack.ServerUrl.GetLeftPart(UriPartial.Authority)}/api/v1/devices', {{ credentials: 'include' }}); return 'status ' + r.status; }} catch (e) {{ return 'blocked'; }} }}");
+        Assert.Equal("blocked", apiStatus);
+    }
+
+    [GeneratedRegex("^[a-z2-7]{26}\\.localhost$")]
+    private static partial Regex SessionHost();
+}
