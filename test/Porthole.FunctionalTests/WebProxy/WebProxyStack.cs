@@ -12,13 +12,24 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// The web-proxy tests' world: a real server, one gateway agent, and the device web servers on loopback. The API is
 /// driven with raw JSON (the CLI's token as Bearer) so the tests state the contract of docs/design/web-proxy.md.
 /// </summary>
-public sealed class WebProxyStack : IAsyncLifetime
+public class WebProxyStack : IAsyncLifetime
 {
     public const string Gateway = "gw-web";
 
     private HttpClient? _api;
 
-    public PortholeStack Stack { get; } = new();
+    public WebProxyStack()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="serverEnvironment">Settings for the server process, e.g. <c>Porthole__WebProxy__IdleTimeout</c>.</param>
+    protected WebProxyStack(IReadOnlyDictionary<string, string?> serverEnvironment)
+    {
+        Stack = new PortholeStack { ServerEnvironment = serverEnvironment };
+    }
+
+    public PortholeStack Stack { get; }
 
     public DeviceWebSite Device { get; } = new();
 

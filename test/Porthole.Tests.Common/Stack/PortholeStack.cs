@@ -28,6 +28,9 @@ public sealed class PortholeStack : IAsyncLifetime
 
     public ProcessRunner Server => _server!;
 
+    /// <summary>More environment for the server process (e.g. <c>Porthole__WebProxy__IdleTimeout</c>); set before <see cref="InitializeAsync"/>.</summary>
+    public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Environment for CLI processes (including ssh's ProxyCommand): the logged-in configuration.</summary>
     public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
     {
@@ -42,7 +45,7 @@ public sealed class PortholeStack : IAsyncLifetime
         _server = ProcessRunner.Start(
             Binaries.Server,
             ["--urls", "https://127.0.0.1:0", "--data-dir", DataDirectory],
-            new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
+            new Dictionary<string, string?>(ServerEnvironment) { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
         var fingerprintLine = _server.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));

@@ -1,0 +1,82 @@
+using System.Net;
+
+namespace Porthole.FunctionalTests.WebProxy;
+
+/// <summary>A server whose web sessions end after 4 s without a request and live at most 15 s.</summary>
+public sealed class ShortLivedWebProxyStack() : WebProxyStack(new Dictionary<string, string?>
+{
+    ["Porthole__WebProxy__IdleTimeout"] = "00:00:04",
+    ["Porthole__WebProxy__MaxLifetime"] = "00:00:15",
+});
+
+/// <summary>
+/// Web sessions end by themselves (docs/design/web-proxy.md, "Lifetime"): after the configured idle time without a
+/// request, and after the maximum lifetime however busy they are; the end is audited.
+/// </summary>
+public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : IClassFixture<ShortLivedWebProxyStack>
+{
+    [Fact]
+    public async Task IdleSession_StaysOpenWhileUsed_AndEndsAfterTheIdleTimeout()
+    {
+        var endpoint = await world.AddEndpointAsync("idle", world.Device.Http10Port);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        // Requests 2.5 s apart span more than the 4 s idle timeout: each one keeps the session alive.
+        for (var i = 0; i < 3; i++)
+        {
+            using var used = await browser.Http.GetAsync(session.At("/"));
+            Assert.Equal(HttpStatusCode.OK, used.StatusCode);
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        using var idle = await browser.Http.GetAsync(session.At("/"));
+
+        Assert.False(idle.IsSuccessStatusCode, $"still {(int)idle.StatusCode} after 5.5 s idle");
+        Assert.DoesNotContain("Old device", await idle.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await AssertClosedInAuditAsync(session);
+    }
+
+    [Fact]
+    public async Task BusySession_EndsAtItsMaximumLifetime()
+    {
+        var endpoint = await world.AddEndpointAsync("busy", world.Device.Http10Port);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var opened = DateTime.UtcNow;
+
+        HttpStatusCode status;
+        do
+        {
+            using var response = await browser.Http.GetAsync(session.At("/"));
+            status = response.StatusCode;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow - opened < TimeSpan.FromSeconds(40));
+
+        var lived = DateTime.UtcNow - opened;
+        Assert.NotEqual(HttpStatusCode.OK, status);
+        Assert.InRange(lived, TimeSpan.FromSeconds(13), TimeSpan.FromSeconds(25));
+        await AssertClosedInAuditAsync(session);
+    }
+
+    private async Task AssertClosedInAuditAsync(WebSession session)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string audit;
+        do
+        {
+            audit = await world.Stack.CliOkAsync("audit", "list", "--device", WebProxyStack.Gateway, "--action", "session.close", "--json");
+        }
+        while (!audit.Contains(session.Id, StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
+
+        Assert.Contains(session.Id, audit, StringComparison.Ordinal);
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(300);
+        return true;
+    }
+}
