@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Text.Json.Nodes;
 using Porthole.Tests.Common.DeviceWeb;
@@ -113,6 +114,17 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
         var script = await browser.Http.GetStringAsync(session.At("/app.js"));
         Assert.Contains($"\"{origin}/headers\"", script, StringComparison.Ordinal);
 
+        // Browsers accept gzip and the device would compress: the proxy must ask for a plain body to rewrite it.
+        foreach (var path in new[] { "/links.html", "/app.js" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, session.At(path));
+            request.Headers.AcceptEncoding.ParseAdd("gzip, deflate, br");
+            using var response = await browser.Http.SendAsync(request);
+            var body = await DecodeAsync(response);
+            Assert.Contains($"{origin}/", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("127.0.0.1", body, StringComparison.Ordinal);
+        }
+
         // Binary bodies are never touched.
         using var download = await browser.Http.GetAsync(session.At(DeviceWebSite.DownloadPath), HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(DeviceWebSite.DownloadLength, download.Content.Headers.ContentLength);
@@ -133,6 +145,22 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
             Assert.Contains(response.Headers.GetValues("Content-Security-Policy"), v => v.Contains("frame-ancestors 'self'", StringComparison.Ordinal));
             Assert.Equal("same-origin", Single(response, "Referrer-Policy"));
         }
+    }
+
+    private static async Task<string> DecodeAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStreamAsync();
+        var encoding = response.Content.Headers.ContentEncoding.LastOrDefault();
+        await using Stream decoded = encoding switch
+        {
+            null => body,
+            "gzip" => new GZipStream(body, CompressionMode.Decompress),
+            "deflate" => new ZLibStream(body, CompressionMode.Decompress),
+            "br" => new BrotliStream(body, CompressionMode.Decompress),
+            _ => throw new InvalidOperationException("unexpected Content-Encoding " + encoding),
+        };
+        using var reader = new StreamReader(decoded);
+        return await reader.ReadToEndAsync();
     }
 
     private static string Single(HttpResponseMessage response, string header) =>

@@ -93,6 +93,37 @@ public sealed class DeviceLoginTests(WebProxyStack world)
         Assert.Equal("printer.plant.example", seen.GetProperty("headers").GetProperty("host").GetString());
     }
 
+    [Theory]
+    [InlineData("absolute")]
+    [InlineData("other-scheme")]
+    [InlineData("protocol-relative")]
+    public async Task Redirect_ToTheDevicesOwnAddress_InAnySpelling_LandsOnTheSessionOrigin(string kind)
+    {
+        var endpoint = await world.AddEndpointAsync("redirect", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using var response = await browser.Http.GetAsync(session.At("/redirect?to=" + kind));
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(session.At("/home?from=redirect"), new Uri(session.Origin, response.Headers.Location!));
+    }
+
+    [Theory]
+    [InlineData("relative", "/home?from=redirect")]
+    [InlineData("foreign", "http://www.example.com/manual?from=redirect")]
+    public async Task Redirect_RelativeOrToAnotherSite_PassesUnchanged(string kind, string expected)
+    {
+        var endpoint = await world.AddEndpointAsync("redirect", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using var response = await browser.Http.GetAsync(session.At("/redirect?to=" + kind));
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(expected, response.Headers.Location?.OriginalString);
+    }
+
     [Fact]
     public async Task ForeignOrigin_IsNotRewritten_SoTheDevicesCsrfCheckStillRefusesIt()
     {

@@ -167,6 +167,59 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         Assert.Contains($"\"{device.HttpOrigin}/headers\"", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Pages_AreGzipped_WhenTheClientAcceptsIt()
+    {
+        using var http = Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{device.HttpOrigin}/links.html");
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+    }
+
+    [Theory]
+    [InlineData("absolute", "http://127.0.0.1:{0}/home?from=redirect")]
+    [InlineData("other-scheme", "https://127.0.0.1:{0}/home?from=redirect")]
+    [InlineData("protocol-relative", "//127.0.0.1:{0}/home?from=redirect")]
+    [InlineData("relative", "/home?from=redirect")]
+    public async Task Redirect_SpellsTheDevicesAddressAsAsked(string kind, string expected)
+    {
+        using var http = Client();
+        using var response = await http.GetAsync($"{device.HttpOrigin}/redirect?to={kind}");
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, device.HttpPort), response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task WebSocket_WithHello_FirstReportsTheHostAndOriginItSaw()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", device.HttpOrigin);
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{device.HttpPort}/ws?hello=1"), CancellationToken.None);
+        var buffer = new byte[4096];
+        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        var hello = JsonDocument.Parse(buffer.AsMemory(0, received.Count)).RootElement;
+
+        Assert.Equal($"127.0.0.1:{device.HttpPort}", hello.GetProperty("host").GetString());
+        Assert.Equal(device.HttpOrigin, hello.GetProperty("origin").GetString());
+    }
+
+    [Fact]
+    public async Task ReplacedCertificate_IsServedOnTheSamePort()
+    {
+        var before = device.Certificate;
+        var port = device.HttpsPort;
+
+        var after = await device.ReplaceHttpsCertificateAsync();
+
+        Assert.Equal(port, device.HttpsPort);
+        Assert.NotEqual(before.Sha256, after.Sha256);
+        await Https_ServesTheSelfSignedCertificate();
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

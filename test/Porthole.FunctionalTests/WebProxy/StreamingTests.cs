@@ -93,6 +93,43 @@ public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task WebSocket_Upgrade_ReachesTheDeviceWithItsOwnHostAndOrigin()
+    {
+        var endpoint = await world.AddEndpointAsync("ws-hello", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var url = new UriBuilder(session.At("/ws?hello=1")) { Scheme = "wss" }.Uri;
+
+        using var socket = await browser.ConnectWebSocketAsync(url, origin: session.Origin.GetLeftPart(UriPartial.Authority));
+
+        var buffer = new byte[4096];
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var received = await socket.ReceiveAsync(buffer, cancel.Token);
+        var hello = JsonDocument.Parse(buffer.AsMemory(0, received.Count)).RootElement;
+        Assert.Equal($"127.0.0.1:{world.Device.HttpPort}", hello.GetProperty("host").GetString());
+        Assert.Equal(world.Device.HttpOrigin, hello.GetProperty("origin").GetString());
+    }
+
+    [Fact]
+    public async Task ConcurrentRequests_OfOnePage_AllSucceed()
+    {
+        var endpoint = await world.AddEndpointAsync("parallel", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        string[] paths = ["/", "/links.html", "/app.js", "/headers", "/login", "/basic/"];
+
+        // A browser loading a page with many resources: more requests at once than pooled connections (6).
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            using var response = await browser.Http.GetAsync(session.At($"{paths[i % paths.Length]}?n={i}"));
+            await response.Content.ReadAsByteArrayAsync();
+            return (Path: paths[i % paths.Length], Status: (int)response.StatusCode);
+        }));
+
+        Assert.All(responses, r => Assert.Equal(r.Path == "/basic/" ? 401 : 200, r.Status));
+    }
+
+    [Fact]
     public async Task WebSocket_WithoutTheSessionCookie_IsRefused()
     {
         var endpoint = await world.AddEndpointAsync("ws-anon", world.Device.HttpPort);

@@ -28,6 +28,43 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task CreateWebSession_ForANonWebEndpoint_IsRefused()
+    {
+        var endpoint = await world.AddEndpointAsync("raw", world.Device.HttpPort, "tcp");
+
+        using var response = await world.RequestWebSessionAsync(endpoint);
+
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"a tcp endpoint got {(int)response.StatusCode}");
+    }
+
+    [Fact]
+    public async Task CreateWebSession_WithoutRemoteAccessConnect_IsForbidden()
+    {
+        var endpoint = await world.AddEndpointAsync("denied", world.Device.HttpPort);
+        var created = await world.Stack.CliOkAsync("tokens", "create", "read-only-" + endpoint, "--scope", "devices:read", "--scope", "remote-access:read", "--json");
+        using var readOnly = new HttpClient(new Porthole.Tunnel.Transport.ServerTrust(world.Stack.Fingerprint).CreateHandler()) { BaseAddress = world.Stack.ServerUrl };
+        readOnly.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(created).RootElement.GetProperty("token").GetString());
+
+        using var response = await readOnly.PostAsync("/api/v1/web-sessions", WebProxyStack.Json(new System.Text.Json.Nodes.JsonObject { ["device"] = WebProxyStack.Gateway, ["endpoint"] = endpoint }));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnknownSessionHost_IsNeitherTheConsoleNorADevice()
+    {
+        using var browser = new WebProxyClient(world.Stack);
+        var unknown = new Uri($"https://{new string('a', 26)}.localhost:{world.Stack.ServerUrl.Port}/");
+
+        using var response = await browser.Http.GetAsync(unknown);
+
+        Assert.True((int)response.StatusCode is 401 or 404 or 410, $"an unknown session host got {(int)response.StatusCode}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("Test device", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/login", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Enter_ExchangesTheTicketForAHostOnlyCookie_AndRedirectsToTheDevicesRoot()
     {
         var endpoint = await world.AddEndpointAsync("entry", world.Device.HttpPort);
@@ -182,6 +219,14 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
         using var after = await browser.Http.GetAsync(session.At("/"));
         Assert.False(after.IsSuccessStatusCode, $"still {(int)after.StatusCode} after the session ended");
         Assert.Contains("ended", await after.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        // The audit log names the web session when it opens, and counts its requests when it closes.
+        var opened = await world.Stack.CliOkAsync("audit", "list", "--device", WebProxyStack.Gateway, "--action", "session.open", "--json");
+        Assert.Contains(session.Id, opened, StringComparison.Ordinal);
+        var closed = await world.Stack.CliOkAsync("audit", "list", "--device", WebProxyStack.Gateway, "--action", "session.close", "--json");
+        var line = JsonDocument.Parse(closed).RootElement.GetProperty("entries").EnumerateArray().Select(e => e.ToString()).FirstOrDefault(e => e.Contains(session.Id, StringComparison.Ordinal));
+        Assert.True(line is not null, $"no session.close line names {session.Id}: {closed}");
+        Assert.Contains("request", line, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

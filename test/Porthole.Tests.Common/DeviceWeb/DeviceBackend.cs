@@ -71,6 +71,7 @@ public sealed class DeviceBackend : IAsyncDisposable
         app.MapPost("/upload", UploadAsync);
         app.Map("/ws", EchoWebSocketAsync);
         app.MapGet("/events", EventsAsync);
+        app.MapGet("/redirect", Redirect);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Port = new Uri(address).Port;
@@ -174,7 +175,38 @@ public sealed class DeviceBackend : IAsyncDisposable
         await context.Response.WriteAsync(string.Create(CultureInfo.InvariantCulture, $$"""{"bytes":{{total}},"sha256":"{{Convert.ToHexStringLower(hash.GetHashAndReset())}}"}"""));
     }
 
-    /// <summary>Echoes every message back with its type, until the client closes.</summary>
+    /// <summary>
+    /// The ways devices spell a redirect (<c>?to=</c>): <c>absolute</c> to their own origin, <c>other-scheme</c>
+    /// (https on the same host and port), <c>protocol-relative</c>, <c>relative</c>, and <c>foreign</c> (another site).
+    /// </summary>
+    private static Task Redirect(HttpContext context)
+    {
+        var origin = new Uri(DeviceOrigin(context));
+        var own = $"127.0.0.1:{origin.Port}";
+        var location = context.Request.Query["to"].ToString() switch
+        {
+            "absolute" => $"{origin.Scheme}://{own}/home?from=redirect",
+            "other-scheme" => $"{(origin.Scheme == "https" ? "http" : "https")}://{own}/home?from=redirect",
+            "protocol-relative" => $"//{own}/home?from=redirect",
+            "relative" => "/home?from=redirect",
+            "foreign" => "http://www.example.com/manual?from=redirect",
+            _ => null,
+        };
+        if (location is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Echoes every message back with its type, until the client closes. With <c>?hello=1</c> it first sends the
+    /// <c>Host</c> and <c>Origin</c> it saw, as JSON.
+    /// </summary>
     private static async Task EchoWebSocketAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -184,6 +216,16 @@ public sealed class DeviceBackend : IAsyncDisposable
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        if (context.Request.Query["hello"] == "1")
+        {
+            var hello = JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["host"] = context.Request.Host.Value ?? "",
+                ["origin"] = context.Request.Headers.Origin.ToString(),
+            });
+            await socket.SendAsync(Encoding.UTF8.GetBytes(hello), WebSocketMessageType.Text, true, context.RequestAborted);
+        }
+
         var buffer = new byte[64 * 1024];
         while (true)
         {

@@ -85,6 +85,10 @@ public sealed class NginxServer : IAsyncDisposable
               }
               default_type application/octet-stream;
               sendfile on;
+              # As devices do when the browser accepts it; the proxy must ask for plain bodies when it rewrites links.
+              gzip on;
+              gzip_min_length 0;
+              gzip_types text/css application/javascript application/json;
               server_tokens off;
               upstream device_backend { server 127.0.0.1:{{backendPort}}; keepalive 8; }
               server {
@@ -98,7 +102,7 @@ public sealed class NginxServer : IAsyncDisposable
                 }
 
                 # The device's application pages: a backend behind nginx, as on many embedded devices.
-                location ~ ^/(login|logout|home|settings|headers|events)$ {
+                location ~ ^/(login|logout|home|settings|headers|events|redirect)$ {
                   proxy_pass http://device_backend;
                   proxy_http_version 1.1;
                   proxy_set_header Connection "";
