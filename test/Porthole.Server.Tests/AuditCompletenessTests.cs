@@ -68,6 +68,7 @@ public sealed class AuditCompletenessTests : IAsyncLifetime
             new("DELETE /api/v1/devices/{device}/endpoints/{endpoint}/ssh-host-key", "endpoint.ssh-host-key-forget", () =>
                 a.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/gw/endpoints/ssh/ssh-host-key")),
             new("POST /api/v1/sessions", "session.open", () => a.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/api/v1/sessions", new CreateSessionRequest("gw", "ssh"))),
+            new("POST /api/v1/web-sessions", "session.open", () => a.ExpectAsync(HttpStatusCode.Conflict, HttpMethod.Post, "/api/v1/web-sessions", new CreateWebSessionRequest("gw", "ssh"))),
             new("DELETE /api/v1/devices/{device}/endpoints/{endpoint}/credential", "endpoint.credential-clear", () =>
                 a.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/gw/endpoints/ssh/credential")),
             new("DELETE /api/v1/sessions/{sessionId}", "session.terminate", () => a.ExpectAsync(HttpStatusCode.NotFound, HttpMethod.Delete, "/api/v1/sessions/no-such-session")),

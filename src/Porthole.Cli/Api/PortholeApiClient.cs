@@ -132,6 +132,14 @@ public sealed partial class PortholeApiClient : IDisposable
     public Task<CreateSessionResponse> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "api/v1/sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateSessionRequest), ApiJsonContext.Default.CreateSessionResponse, cancellationToken);
 
+    /// <summary><c>POST /api/v1/web-sessions</c>: answers once the device's web server is reachable through the agent.</summary>
+    public Task<WebSessionResponse> CreateWebSessionAsync(CreateWebSessionRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "api/v1/web-sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateWebSessionRequest), ApiJsonContext.Default.WebSessionResponse, cancellationToken);
+
+    /// <summary><c>GET /api/v1/web-sessions/{id}/requests</c>: the request log of a web session.</summary>
+    public Task<List<WebRequestDto>> ListWebRequestsAsync(string sessionId, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"api/v1/web-sessions/{Uri.EscapeDataString(sessionId)}/requests", null, ApiJsonContext.Default.ListWebRequestDto, cancellationToken);
+
     /// <inheritdoc />
     public void Dispose()
     {

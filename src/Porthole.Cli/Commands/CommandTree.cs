@@ -25,6 +25,7 @@ public static class CommandTree
         root.Subcommands.Add(ActiveSessionCommands.Build(global));
         root.Subcommands.Add(SessionCommands.BuildForward(global));
         root.Subcommands.Add(SessionCommands.BuildConnect(global));
+        root.Subcommands.Add(WebCommands.Build(global));
         return root;
     }
 }

@@ -90,13 +90,13 @@ public static class CredentialCommands
     private static Command BuildForgetHostKey(GlobalOptions global)
     {
         var target = EndpointCommands.TargetArgument();
-        var command = new Command("forget-host-key", "Accept a changed SSH host key: the next connection pins the key it sees") { target };
+        var command = new Command("forget-host-key", "Accept a changed SSH host key or HTTPS device certificate: the next connection pins the one it sees") { target };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             var which = EndpointRef.Parse(parseResult.GetValue(target));
             using var api = CliContext.Resolve(parseResult, global).CreateClient();
             await api.ForgetSshHostKeyAsync(which.Device, which.Endpoint, cancellationToken);
-            Console.Out.WriteLine($"SSH host key of '{which}' forgotten; the next connection pins a new one.");
+            Console.Out.WriteLine($"Pinned SSH host key or TLS certificate of '{which}' forgotten; the next connection pins the one it sees.");
             return ExitCodes.Success;
         });
         return command;

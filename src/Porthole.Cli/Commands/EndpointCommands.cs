@@ -30,13 +30,15 @@ public static class EndpointCommands
         var protocol = ProtocolOption();
         protocol.Required = true;
         var description = new Option<string?>("--description") { Description = "Free text" };
+        var (hostHeader, rewriteLinks) = (HostHeaderOption(), RewriteLinksOption());
         var json = OutputOptions.Json();
-        var command = new Command("add", "Add an endpoint to a device") { device, name, host, port, protocol, description, json };
+        var command = new Command("add", "Add an endpoint to a device") { device, name, host, port, protocol, description, hostHeader, rewriteLinks, json };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             using var api = CliContext.Resolve(parseResult, global).CreateClient();
             var request = new CreateEndpointRequest(
-                parseResult.GetValue(name)!, parseResult.GetValue(host)!, parseResult.GetValue(port), parseResult.GetValue(protocol)!, parseResult.GetValue(description));
+                parseResult.GetValue(name)!, parseResult.GetValue(host)!, parseResult.GetValue(port), parseResult.GetValue(protocol)!, parseResult.GetValue(description),
+                parseResult.GetValue(hostHeader), parseResult.GetValue(rewriteLinks));
             var created = await api.CreateEndpointAsync(parseResult.GetValue(device)!, request, cancellationToken);
             if (parseResult.GetValue(json))
             {
@@ -103,6 +105,13 @@ public static class EndpointCommands
             output.WriteLine($"Description:  {Formats.OrDash(endpoint.Description)}");
             output.WriteLine($"Credential:   {(endpoint.Credential is { } c ? c.Kind + (c.Username is null ? "" : " for " + c.Username) : "-")}");
             output.WriteLine($"SSH host key: {Formats.OrDash(endpoint.SshHostKey)}");
+            if (endpoint.Protocol is "http" or "https")
+            {
+                output.WriteLine($"Host header:  {endpoint.HostHeader ?? "(host:port)"}");
+                output.WriteLine($"Rewrite links: {(endpoint.RewriteAbsoluteLinks ? "yes" : "no")}");
+                output.WriteLine($"TLS certificate: {Formats.OrDash(endpoint.TlsCertificate)}");
+            }
+
             return ExitCodes.Success;
         });
         return command;
@@ -116,16 +125,18 @@ public static class EndpointCommands
         var port = new Option<int?>("--port") { Description = "New TCP port" };
         var protocol = ProtocolOption();
         var description = new Option<string?>("--description") { Description = "New description (empty clears it)" };
+        var (hostHeader, rewriteLinks) = (HostHeaderOption(), RewriteLinksOption());
         var json = OutputOptions.Json();
-        var command = new Command("update", "Change an endpoint; options not given keep their value") { target, name, host, port, protocol, description, json };
+        var command = new Command("update", "Change an endpoint; options not given keep their value") { target, name, host, port, protocol, description, hostHeader, rewriteLinks, json };
         CliAction.Set(command, async (parseResult, cancellationToken) =>
         {
             var which = EndpointRef.Parse(parseResult.GetValue(target));
             var request = new UpdateEndpointRequest(
-                parseResult.GetValue(name), parseResult.GetValue(host), parseResult.GetValue(port), parseResult.GetValue(protocol), parseResult.GetValue(description));
+                parseResult.GetValue(name), parseResult.GetValue(host), parseResult.GetValue(port), parseResult.GetValue(protocol), parseResult.GetValue(description),
+                parseResult.GetValue(hostHeader), parseResult.GetValue(rewriteLinks));
             if (request == new UpdateEndpointRequest())
             {
-                throw CliException.Usage("nothing to change; give at least one of --name, --host, --port, --protocol, --description");
+                throw CliException.Usage("nothing to change; give at least one of --name, --host, --port, --protocol, --description, --host-header, --rewrite-links");
             }
 
             using var api = CliContext.Resolve(parseResult, global).CreateClient();
@@ -160,6 +171,12 @@ public static class EndpointCommands
     }
 
     internal static Argument<string> TargetArgument() => new("DEVICE/NAME") { Description = "The endpoint, e.g. gw-01/ssh" };
+
+    private static Option<string?> HostHeaderOption() =>
+        new("--host-header") { Description = "Web endpoints: the Host header the device expects (default host:port; empty clears it)" };
+
+    private static Option<bool?> RewriteLinksOption() =>
+        new("--rewrite-links") { Description = "Web endpoints: rewrite absolute links to the device's address in its pages (true/false)" };
 
     private static Option<string?> ProtocolOption()
     {

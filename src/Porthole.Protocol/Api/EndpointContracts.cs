@@ -1,10 +1,16 @@
 namespace Porthole.Protocol.Api;
 
-/// <summary>Body of <c>POST /api/v1/devices/{device}/endpoints</c>. Host and port are as seen from the gateway.</summary>
-public sealed record CreateEndpointRequest(string Name, string Host, int Port, string Protocol, string? Description = null);
+/// <summary>
+/// Body of <c>POST /api/v1/devices/{device}/endpoints</c>. Host and port are as seen from the gateway. For http and
+/// https endpoints, <c>HostHeader</c> is the <c>Host</c> the device expects (default host:port) and
+/// <c>RewriteAbsoluteLinks</c> asks the web proxy to rewrite absolute links to the device in its pages.
+/// </summary>
+public sealed record CreateEndpointRequest(
+    string Name, string Host, int Port, string Protocol, string? Description = null, string? HostHeader = null, bool? RewriteAbsoluteLinks = null);
 
-/// <summary>Body of <c>PATCH /api/v1/devices/{device}/endpoints/{endpoint}</c>; absent fields keep their value.</summary>
-public sealed record UpdateEndpointRequest(string? Name = null, string? Host = null, int? Port = null, string? Protocol = null, string? Description = null);
+/// <summary>Body of <c>PATCH /api/v1/devices/{device}/endpoints/{endpoint}</c>; absent fields keep their value, an empty <c>HostHeader</c> clears it.</summary>
+public sealed record UpdateEndpointRequest(
+    string? Name = null, string? Host = null, int? Port = null, string? Protocol = null, string? Description = null, string? HostHeader = null, bool? RewriteAbsoluteLinks = null);
 
 /// <summary>
 /// An endpoint as the API shows it. <see cref="Credential"/> says only whether a credential is stored and of which
@@ -12,7 +18,7 @@ public sealed record UpdateEndpointRequest(string? Name = null, string? Host = n
 /// </summary>
 public sealed record EndpointDto(
     string Id, string DeviceId, string DeviceName, string Name, string Host, int Port, string Protocol, string? Description,
-    StoredCredentialDto? Credential = null, string? SshHostKey = null);
+    StoredCredentialDto? Credential = null, string? SshHostKey = null, string? HostHeader = null, bool RewriteAbsoluteLinks = false, string? TlsCertificate = null);
 
 /// <summary>What is stored for an endpoint, without the secret.</summary>
 public sealed record StoredCredentialDto(string Kind, string? Username, DateTimeOffset? UpdatedAt);

@@ -24,4 +24,7 @@ public static class ProblemCodes
     public const string LockedOut = "locked-out";
     public const string CredentialRequired = "credential-required";
     public const string SessionLimit = "session-limit";
+    public const string NotWebEndpoint = "not-web-endpoint";
+    public const string TlsCertificateChanged = "tls-certificate-changed";
+    public const string WebSessionNotFound = "web-session-not-found";
 }

@@ -137,6 +137,29 @@ public sealed class DeviceEndpoint
 
     /// <summary>SHA-256 fingerprint of the SSH host key pinned on first use.</summary>
     public string? SshHostKey { get; set; }
+
+    /// <summary>SHA-256 fingerprint of an HTTPS device's TLS certificate, pinned on first use by the web proxy.</summary>
+    public string? TlsCertificateSha256 { get; set; }
+
+    /// <summary>The <c>Host</c> header the web proxy sends; <c>null</c> means host:port as the gateway dials it.</summary>
+    public string? HostHeader { get; set; }
+
+    /// <summary>Whether the web proxy rewrites absolute links to the device's address in HTML, CSS, JavaScript and JSON.</summary>
+    public bool RewriteAbsoluteLinks { get; set; }
+}
+
+/// <summary>One request through the web proxy: what was asked and answered, never bodies, query strings or credentials.</summary>
+public sealed class WebRequestRecord
+{
+    public long Id { get; init; }
+    public required string SessionId { get; init; }
+    public DateTimeOffset At { get; init; }
+    public required string Method { get; init; }
+    public required string Path { get; init; }
+    public int Status { get; init; }
+    public long BytesIn { get; init; }
+    public long BytesOut { get; init; }
+    public int DurationMs { get; init; }
 }
 
 /// <summary>One line of the audit log.</summary>

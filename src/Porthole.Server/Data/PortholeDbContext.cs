@@ -16,6 +16,7 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
     public DbSet<Role> Roles => Set<Role>();
     public DbSet<RoleGrant> RoleGrants => Set<RoleGrant>();
     public DbSet<RemoteAccessRule> RemoteAccessRules => Set<RemoteAccessRule>();
+    public DbSet<WebRequestRecord> WebRequests => Set<WebRequestRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -71,6 +72,12 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
         modelBuilder.Entity<DeviceEndpoint>(endpoint =>
         {
             endpoint.HasIndex(e => new { e.DeviceId, e.Name }).IsUnique();
+        });
+
+        modelBuilder.Entity<WebRequestRecord>(request =>
+        {
+            request.ToTable("WebRequests");
+            request.HasIndex(r => new { r.SessionId, r.Id });
         });
 
         modelBuilder.Entity<AuditEntry>(entry =>

@@ -58,7 +58,7 @@ public static class EndpointsApi
             return denied;
         }
 
-        if (Validate(request.Name, request.Host, request.Port, request.Protocol) is { } invalid)
+        if ((Validate(request.Name, request.Host, request.Port, request.Protocol) ?? ValidateHostHeader(request.HostHeader)) is { } invalid)
         {
             return invalid;
         }
@@ -77,6 +77,8 @@ public static class EndpointsApi
             Port = request.Port,
             Protocol = request.Protocol,
             Description = request.Description,
+            HostHeader = string.IsNullOrEmpty(request.HostHeader) ? null : request.HostHeader,
+            RewriteAbsoluteLinks = request.RewriteAbsoluteLinks ?? false,
             CreatedAt = time.GetUtcNow(),
         };
         db.Endpoints.Add(endpoint);
@@ -98,7 +100,7 @@ public static class EndpointsApi
         var host = request.Host ?? found.Host;
         var port = request.Port ?? found.Port;
         var protocol = request.Protocol ?? found.Protocol;
-        if (Validate(name, host, port, protocol) is { } invalid)
+        if ((Validate(name, host, port, protocol) ?? ValidateHostHeader(request.HostHeader)) is { } invalid)
         {
             return invalid;
         }
@@ -114,6 +116,13 @@ public static class EndpointsApi
         {
             found.Description = request.Description.Length == 0 ? null : request.Description;
         }
+
+        if (request.HostHeader is not null)
+        {
+            found.HostHeader = request.HostHeader.Length == 0 ? null : request.HostHeader;
+        }
+
+        found.RewriteAbsoluteLinks = request.RewriteAbsoluteLinks ?? found.RewriteAbsoluteLinks;
 
         audit.Add(context.User.GetActor(), "endpoint.update", $"device:{found.Device!.Name}/{found.Name}", detail: $"{before} -> {Describe(found)}", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
@@ -184,10 +193,26 @@ public static class EndpointsApi
         return null;
     }
 
-    private static string Describe(DeviceEndpoint e) => $"{e.Protocol} {e.Host}:{e.Port}";
+    /// <summary>A Host header is host[:port] and nothing else: no scheme, path, spaces or control characters.</summary>
+    private static ProblemHttpResult? ValidateHostHeader(string? hostHeader)
+    {
+        if (string.IsNullOrEmpty(hostHeader))
+        {
+            return null;
+        }
+
+        var valid = hostHeader.Length <= 255
+            && Uri.TryCreate("http://" + hostHeader + "/", UriKind.Absolute, out var uri)
+            && uri.PathAndQuery == "/" && string.IsNullOrEmpty(uri.UserInfo)
+            && hostHeader.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']');
+        return valid ? null : ApiProblem.Validation("hostHeader must be host or host:port as the device expects it (no scheme, path or spaces)");
+    }
+
+    private static string Describe(DeviceEndpoint e) =>
+        $"{e.Protocol} {e.Host}:{e.Port}{(e.HostHeader is null ? "" : $" (Host: {e.HostHeader})")}{(e.RewriteAbsoluteLinks ? " (rewrite links)" : "")}";
 
     internal static EndpointDto ToDto(DeviceEndpoint e, Device device) =>
         new(e.Id, device.Id, device.Name, e.Name, e.Host, e.Port, e.Protocol, e.Description,
             e.CredentialKind is null ? null : new StoredCredentialDto(e.CredentialKind, e.CredentialUsername, e.CredentialUpdatedAt),
-            e.SshHostKey);
+            e.SshHostKey, e.HostHeader, e.RewriteAbsoluteLinks, e.TlsCertificateSha256);
 }

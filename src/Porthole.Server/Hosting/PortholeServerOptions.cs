@@ -41,6 +41,9 @@ public sealed class PortholeServerOptions
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
 
+    /// <summary>The web proxy to device pages (<c>Porthole:WebProxy</c>).</summary>
+    public WebProxy.WebProxyOptions WebProxy { get; set; } = new();
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {
@@ -85,5 +88,7 @@ public sealed class PortholeServerOptions
         {
             throw new InvalidOperationException("Porthole:ClientAttachTimeout must be positive.");
         }
+
+        WebProxy.Validate();
     }
 }

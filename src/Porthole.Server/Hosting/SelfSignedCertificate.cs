@@ -23,6 +23,9 @@ public static class SelfSignedCertificate
         names.AddIpAddress(IPAddress.Loopback);
         names.AddIpAddress(IPAddress.IPv6Loopback);
         names.AddDnsName("localhost");
+
+        // The web proxy's default session hosts (<id>.localhost, docs/design/web-proxy.md).
+        names.AddDnsName("*.localhost");
         names.AddDnsName(Dns.GetHostName());
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));

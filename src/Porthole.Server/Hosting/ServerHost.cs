@@ -16,6 +16,7 @@ using Porthole.Server.Identity;
 using Porthole.Server.Relay;
 using Porthole.Server.RemoteAccess;
 using Porthole.Server.Vault;
+using Porthole.Server.WebProxy;
 
 namespace Porthole.Server.Hosting;
 
@@ -62,6 +63,9 @@ public static class ServerHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+
+        // Session hosts of the web proxy first: their requests never meet the console's cookies, pages or API.
+        app.UseMiddleware<WebProxy.WebProxyMiddleware>();
         app.UseMiddleware<Http.SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseWebSockets();
@@ -182,6 +186,14 @@ public static class ServerHost
         });
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
+        services.AddScoped<TunnelOpener>();
+        services.AddScoped<OpenSessions>();
+        services.AddHttpForwarder();
+        services.AddSingleton<WebProxy.WebSessionRegistry>();
+        services.AddSingleton<WebProxy.WebAccessLog>();
+        services.AddScoped<WebProxy.WebSessionLauncher>();
+        services.AddHostedService<WebProxy.WebSessionSweeper>();
+        services.AddHostedService<WebProxy.WebAccessLogWriter>();
         services.AddProblemDetails();
         services.AddExceptionHandler<Http.BadRequestExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(handlers => handlers.ThrowOnBadRequest = true);
@@ -229,6 +241,7 @@ public static class ServerHost
         api.MapEndpointsApi();
         api.MapEndpointCredentialsApi();
         api.MapSessionsApi();
+        api.MapWebSessionsApi();
         api.MapUsersApi();
         api.MapRolesApi();
         api.MapTokensApi();

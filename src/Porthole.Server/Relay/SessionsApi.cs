@@ -44,12 +44,9 @@ public static class SessionsApi
         CreateSessionRequest request,
         HttpContext context,
         PortholeDbContext db,
-        IDevicePresence presence,
-        ISessionBroker broker,
         AuditLog audit,
-        DeviceCatalog catalog,
+        TunnelOpener opener,
         CredentialVault vault,
-        TimeProvider time,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
@@ -69,76 +66,23 @@ public static class SessionsApi
         var device = endpoint.Device!;
         var actor = context.User.GetActor();
         var target = $"device:{device.Name}/{endpoint.Name}";
-        var channel = presence.Find(device.Id);
-        var effective = await catalog.EffectiveAsync(device, cancellationToken);
-        // Server-side rules first: a disabled device is refused with its reason whether or not it is online.
         var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";
-        ProblemHttpResult? refusal = null;
-        var settings = options.Value;
-        var active = broker.Active;
-        if (active.Count(s => s.Target.UserId == context.User.GetUserId()) >= settings.MaxSessionsPerUser)
+        if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
         {
-            refusal = ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
-                $"you already have {settings.MaxSessionsPerUser} open sessions, the most allowed; close one first");
-        }
-        else if (active.Count(s => s.Target.DeviceId == device.Id) >= settings.MaxSessionsPerDevice)
-        {
-            refusal = ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
-                $"device '{device.Name}' already carries {settings.MaxSessionsPerDevice} open sessions, the most allowed");
-        }
-        else if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
-        {
-            refusal = ApiProblem.Conflict(ProblemCodes.CredentialRequired,
+            var refusal = ApiProblem.Conflict(ProblemCodes.CredentialRequired,
                 $"the browser terminal for {device.Name}/{endpoint.Name} needs a stored SSH credential (porthole endpoints set-credential); 'porthole forward' needs none");
-        }
-        else if (!effective.Enabled && effective.Source != "agent")
-        {
-            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access to device '{device.Name}' is disabled by {effective.Source}");
-        }
-        else if (channel is null)
-        {
-            var seen = device.LastSeenAt is { } at ? $" (last seen {at:u})" : " (never connected)";
-            refusal = ApiProblem.Conflict(ProblemCodes.DeviceOffline, $"device '{device.Name}' is offline{seen}");
-        }
-        else if (!effective.Enabled)
-        {
-            refusal = ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled, $"remote access is disabled on the agent of device '{device.Name}' (--disable-remote-access)");
-        }
-
-        if (refusal is not null)
-        {
             await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, refusal.ProblemDetails.Detail, context.ClientAddress(), cancellationToken);
             return refusal;
         }
 
-        var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, context.User.GetUserId()!, context.User.GetUsername(),
-            endpoint.Protocol, action, context.ClientAddress()));
-        var logger = loggers.CreateLogger(typeof(SessionsApi));
-        var open = new OpenSessionMessage(session.Id, session.AgentKey, endpoint.Host, endpoint.Port, (int)settings.TargetConnectTimeout.TotalMilliseconds);
-
-        AgentLegOutcome outcome;
-        try
+        var (session, problem) = await opener.OpenAsync(
+            new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()), cancellationToken);
+        if (session is null)
         {
-            await channel!.SendAsync(open, cancellationToken);
-
-            // The agent gets the connect timeout plus time to open its data WebSocket.
-            outcome = await session.AgentOutcome.WaitAsync(settings.TargetConnectTimeout + TimeSpan.FromSeconds(10), time, cancellationToken);
-        }
-        catch (Exception ex) when (ex is TimeoutException or WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            outcome = AgentLegOutcome.Failed(OpenFailureReason.ServerUnreachable, "the agent did not answer in time");
+            return problem!;
         }
 
-        if (outcome.WebSocket is null)
-        {
-            broker.Remove(session);
-            var problem = ToProblem(outcome, device.Name, endpoint);
-            RelayLog.OpenFailed(logger, session.Id, problem.ProblemDetails.Detail ?? "");
-            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, problem.ProblemDetails.Detail, context.ClientAddress(), CancellationToken.None);
-            return problem;
-        }
-
-        RelayLog.Opened(logger, session.Id, session.Target.Username, device.Name, endpoint.Name);
+        RelayLog.Opened(loggers.CreateLogger(typeof(SessionsApi)), session.Id, session.Target.Username, device.Name, endpoint.Name);
         if (serverSideSsh)
         {
             session.UseSshTerminal(new Ssh.SshTerminalTarget(endpoint.Id, endpoint.CredentialUsername ?? "", endpoint.CredentialKind!, vault.Unprotect(endpoint.ProtectedSecret!), endpoint.SshHostKey));
@@ -154,27 +98,7 @@ public static class SessionsApi
             detail: $"session {session.Id}, {action}, {endpoint.Protocol} {endpoint.Host}:{endpoint.Port}{(storedVnc ? ", stored VNC password" : "")}",
             clientAddress: context.ClientAddress(), cancellationToken: CancellationToken.None);
         var path = $"/api/v1/sessions/{session.Id}/stream";
-        return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + settings.ClientAttachTimeout));
-    }
-
-    private static ProblemHttpResult ToProblem(AgentLegOutcome outcome, string deviceName, Data.DeviceEndpoint endpoint)
-    {
-        var where = $"{endpoint.Host}:{endpoint.Port}";
-        return outcome.Failure switch
-        {
-            OpenFailureReason.Refused => ApiProblem.Create(StatusCodes.Status502BadGateway, ProblemCodes.TargetRefused, "Target refused",
-                $"{where} refused the connection (agent of '{deviceName}': {outcome.Message})"),
-            OpenFailureReason.Unreachable => ApiProblem.Create(StatusCodes.Status502BadGateway, ProblemCodes.TargetUnreachable, "Target unreachable",
-                $"{where} is unreachable from '{deviceName}' (agent: {outcome.Message})"),
-            OpenFailureReason.Timeout => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.TargetTimeout, "Target timed out",
-                $"{where} did not answer in time (agent of '{deviceName}': {outcome.Message})"),
-            OpenFailureReason.Denied => ApiProblem.Create(StatusCodes.Status403Forbidden, ProblemCodes.TargetDenied, "Target denied",
-                $"the agent of '{deviceName}' refuses to dial {where}: {outcome.Message}"),
-            OpenFailureReason.Disabled => ApiProblem.Conflict(ProblemCodes.RemoteAccessDisabled,
-                $"remote access is disabled on the agent of device '{deviceName}' (--disable-remote-access)"),
-            _ => ApiProblem.Create(StatusCodes.Status504GatewayTimeout, ProblemCodes.AgentTimeout, "Agent did not answer",
-                $"the agent of '{deviceName}' did not open the session: {outcome.Message}"),
-        };
+        return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + options.Value.ClientAttachTimeout));
     }
 
     private static async Task StreamAsync(
@@ -261,44 +185,25 @@ public static class SessionsApi
         return origin.Length > 0 && string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Your own sessions, and those on devices where you hold <c>sessions:manage</c>.</summary>
-    private static async Task<Ok<List<ActiveSessionDto>>> ListAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
-    {
-        var visible = await VisibleAsync(context, broker, db, cancellationToken);
-        return TypedResults.Ok(visible.OrderBy(s => s.CreatedAt).Select(s => new ActiveSessionDto(
-            s.Id, s.Target.Username, s.Target.DeviceName, s.Target.EndpointName, s.Target.Action, s.Target.Protocol, s.Target.ClientAddress, s.CreatedAt, s.Joined)).ToList());
-    }
+    /// <summary>Your own sessions, and those on devices where you hold <c>sessions:manage</c>; web sessions included.</summary>
+    private static async Task<Ok<List<ActiveSessionDto>>> ListAsync(HttpContext context, OpenSessions sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await sessions.VisibleAsync(context, cancellationToken)).Select(s => s.ToDto()).ToList());
 
     /// <summary>Ends a session: both sides get a close frame saying who ended it. Unknown and foreign sessions are 404 (and audited).</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> TerminateAsync(
-        string sessionId, HttpContext context, ISessionBroker broker, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
+        string sessionId, HttpContext context, OpenSessions sessions, AuditLog audit, CancellationToken cancellationToken)
     {
-        var session = (await VisibleAsync(context, broker, db, cancellationToken)).FirstOrDefault(s => s.Id == sessionId);
+        var session = (await sessions.VisibleAsync(context, cancellationToken)).FirstOrDefault(s => s.Id == sessionId);
         if (session is null)
         {
             await audit.WriteAsync(context.User.GetActor(), "session.terminate", "session:" + sessionId, AuditOutcomes.Failure, "no such session visible to the caller", context.ClientAddress(), cancellationToken);
             return ApiProblem.NotFound(ProblemCodes.SessionNotFound, $"no active session '{sessionId}' that you may end");
         }
 
-        var reason = $"terminated by {context.User.GetUsername()}";
-        if (session.Lifetime?.End(reason) != true)
-        {
-            broker.Remove(session);
-        }
-
-        await audit.WriteAsync(context.User.GetActor(), "session.terminate", $"device:{session.Target.DeviceName}/{session.Target.EndpointName}",
-            detail: $"session {session.Id} of {session.Target.Username}", clientAddress: context.ClientAddress(), cancellationToken: cancellationToken);
+        await sessions.EndAsync(session, $"terminated by {context.User.GetUsername()}");
+        await audit.WriteAsync(context.User.GetActor(), "session.terminate", $"device:{session.DeviceName}/{session.EndpointName}",
+            detail: $"session {session.Id} of {session.Username}", clientAddress: context.ClientAddress(), cancellationToken: cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    internal static async Task<List<PendingSession>> VisibleAsync(HttpContext context, ISessionBroker broker, PortholeDbContext db, CancellationToken cancellationToken)
-    {
-        var access = context.GetUserAccess();
-        var sessions = broker.Active.ToList();
-        var deviceIds = sessions.Select(s => s.Target.DeviceId).Distinct().ToList();
-        var devices = await db.Devices.AsNoTracking().Include(d => d.Tags).Where(d => deviceIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
-        return [.. sessions.Where(s => s.Target.UserId == access.UserId
-            || (devices.TryGetValue(s.Target.DeviceId, out var device) && access.Can(Permissions.SessionsManage, device)))];
     }
 
     private static async Task AgentLegAsync(

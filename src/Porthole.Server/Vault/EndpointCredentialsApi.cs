@@ -75,10 +75,12 @@ public static class EndpointCredentialsApi
             return problem!;
         }
 
-        var previous = found.SshHostKey;
-        found.SshHostKey = null;
+        // One route forgets the endpoint's pinned identity, whichever it has: an SSH host key or an HTTPS device's certificate.
+        var previous = found.SshHostKey ?? found.TlsCertificateSha256;
+        var what = found.SshHostKey is not null ? "SSH host key" : found.TlsCertificateSha256 is not null ? "TLS certificate" : "pinned key";
+        (found.SshHostKey, found.TlsCertificateSha256) = (null, null);
         audit.Add(context.User.GetActor(), "endpoint.ssh-host-key-forget", $"device:{found.Device!.Name}/{found.Name}",
-            detail: $"was {previous ?? "(none)"}; the next connection pins the key it sees", clientAddress: context.ClientAddress());
+            detail: $"{what} was {previous ?? "(none)"}; the next connection pins the one it sees", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();
     }

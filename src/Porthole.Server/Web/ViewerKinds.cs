@@ -14,10 +14,14 @@ public static class ViewerKinds
     /// </summary>
     public static readonly ViewerKind Terminal = new("terminal", Identity.Actions.Terminal, "Open terminal");
 
+    /// <summary>The device's own web page, through the web proxy on a session origin of its own (docs/design/web-proxy.md).</summary>
+    public static readonly ViewerKind Web = new("web", Identity.Actions.Web, "Open device webpage");
+
     public static ViewerKind? ViewerOf(string protocol) => protocol switch
     {
         "vnc" => Vnc,
         "telnet" or "tcp" or "ssh" => Terminal,
+        "http" or "https" => Web,
         _ => null,
     };
 }

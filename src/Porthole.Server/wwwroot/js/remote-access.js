@@ -31,8 +31,9 @@ panel.addEventListener('click', (event) => {
   const row = item.closest('tr');
   switch (item.dataset.action) {
     case 'connect':
-      // A new tab per session; the viewer opens the session itself, so nothing secret is in this URL.
-      window.open(item.dataset.viewer, '_blank');
+      // A new tab per session; the viewer opens the session itself, so nothing secret is in this URL. No opener:
+      // a device's web page ends up in that tab and must not reach back into this one.
+      window.open(item.dataset.viewer, '_blank', 'noopener');
       break;
     case 'edit':
       openEndpointDialog(row);

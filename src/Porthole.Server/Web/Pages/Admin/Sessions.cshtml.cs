@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Porthole.Server.Data;
 using Porthole.Server.Relay;
 
 namespace Porthole.Server.Web.Pages.Admin;
 
 /// <summary>Open sessions — yours, and others' on devices where you hold <c>sessions:manage</c> — with Terminate.</summary>
-public sealed class SessionsModel(ISessionBroker broker, PortholeDbContext db) : PageModel
+public sealed class SessionsModel(OpenSessions sessions) : PageModel
 {
-    public IReadOnlyList<PendingSession> Sessions { get; private set; } = [];
+    public IReadOnlyList<OpenSessionView> Sessions { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Sessions = [.. (await SessionsApi.VisibleAsync(HttpContext, broker, db, cancellationToken)).OrderBy(s => s.CreatedAt)];
+        Sessions = await sessions.VisibleAsync(HttpContext, cancellationToken);
 }
