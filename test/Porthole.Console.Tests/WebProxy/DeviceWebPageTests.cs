@@ -37,8 +37,8 @@ public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite
         await row.Locator(".row-menu-button").ClickAsync();
         var devicePage = await _context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Menuitem, new() { Name = "Open device webpage" }).ClickAsync());
 
-        // A new tab on the session's own origin, past the ticket exchange, on the device's index.
-        await devicePage.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new() { Timeout = 30_000 });
+        // A new tab that moves to the session's own origin, past the ticket exchange, on the device's index.
+        await devicePage.WaitForURLAsync(url => SessionHost().IsMatch(new Uri(url).Host) && new Uri(url).AbsolutePath == "/", new() { Timeout = 30_000 });
         var origin = new Uri(new Uri(devicePage.Url).GetLeftPart(UriPartial.Authority));
         Assert.Equal("https", origin.Scheme);
         Assert.Matches(SessionHost(), origin.Host);

@@ -33,15 +33,31 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
         var shown = await world.Api.GetStringAsync($"/api/v1/devices/{WebProxyStack.Gateway}/endpoints/{endpoint}");
         Assert.True(ContainsFingerprint(shown, pinned), $"the endpoint does not show the pinned certificate {pinned.Sha256}: {shown}");
 
-        // The device comes back with another certificate (factory reset, or someone in between).
+        // The device comes back with another certificate (factory reset, or someone in between). The open session's
+        // next connection meets it: a page naming both fingerprints instead of the device's.
         var replaced = await device.ReplaceHttpsCertificateAsync();
-        var second = await world.EnterWebSessionAsync(browser, endpoint);
-        using (var refused = await browser.Http.GetAsync(second.At("/")))
+        using (var refused = await browser.Http.GetAsync(first.At("/")))
         {
             var page = await refused.Content.ReadAsStringAsync();
             Assert.False(refused.IsSuccessStatusCode, $"a changed certificate was accepted: {(int)refused.StatusCode}");
             Assert.True(ContainsFingerprint(page, pinned) && ContainsFingerprint(page, replaced), "the refusal does not name both fingerprints: " + page);
             Assert.DoesNotContain("Test device", page, StringComparison.Ordinal);
+        }
+
+        // A new web session is refused too: at once (the server connects before handing out the URL) or on its page.
+        using (var create = await world.RequestWebSessionAsync(endpoint))
+        {
+            var answer = await create.Content.ReadAsStringAsync();
+            if (create.IsSuccessStatusCode)
+            {
+                using var other = new WebProxyClient(world.Stack);
+                using var enter = await other.GetAsync(WebSession.Parse(answer).Url);
+                using var page = await other.Http.GetAsync(WebSession.Parse(answer).At("/"));
+                answer = await page.Content.ReadAsStringAsync();
+                Assert.False(page.IsSuccessStatusCode, $"a changed certificate was accepted for a new session: {(int)page.StatusCode}");
+            }
+
+            Assert.True(ContainsFingerprint(answer, pinned) && ContainsFingerprint(answer, replaced), "the refusal of a new session does not name both fingerprints: " + answer);
         }
 
         var audit = await world.Stack.CliOkAsync("audit", "list", "--device", WebProxyStack.Gateway, "--json");

@@ -279,8 +279,32 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
         using var browser = new WebProxyClient(world.Stack);
         using var enter = await browser.GetAsync(url.Value);
         Assert.True((int)enter.StatusCode is 302 or 303, $"{(int)enter.StatusCode}");
-        using var root = await browser.Http.GetAsync(new Uri(new Uri(url.Value), "/"));
-        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        var origin = new Uri(url.Value);
+        using (var root = await browser.Http.GetAsync(new Uri(origin, "/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        }
+
+        (await browser.Http.GetAsync(new Uri(origin, "/headers?secret=cli-query-secret"))).Dispose();
+
+        // 'porthole web log ID' shows the requests (written in batches: wait for them), without query strings.
+        var id = origin.Host.Split('.')[0];
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string log;
+        do
+        {
+            log = await world.Stack.CliOkAsync("web", "log", id);
+        }
+        while (!log.Contains("/headers", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Pause());
+
+        Assert.Contains("/headers", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("cli-query-secret", log, StringComparison.Ordinal);
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(300);
+        return true;
     }
 
     /// <summary>The list itself, or the array inside a paged answer.</summary>
