@@ -220,6 +220,54 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         await Https_ServesTheSelfSignedCertificate();
     }
 
+    [Fact]
+    public async Task UploadBehindBasicAuth_IsHashed_WithCredentials()
+    {
+        using var http = Client();
+        using var challenged = await http.PostAsync($"{device.HttpOrigin}/basic/upload", new RandomContent(1000));
+        Assert.Equal(HttpStatusCode.Unauthorized, challenged.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{device.HttpOrigin}/basic/upload") { Content = new RandomContent(5_000_000) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{DeviceWebSite.User}:{DeviceWebSite.Password}")));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(((RandomContent)request.Content).Sha256, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task UploadBehindDigestAuth_IsHashed_WithDigestCredentials()
+    {
+        using var http = Client();
+        using var challenged = await http.PostAsync($"http://127.0.0.1:{device.DigestPort}/digest/upload", new RandomContent(1000));
+        Assert.Equal(HttpStatusCode.Unauthorized, challenged.StatusCode);
+
+        using var withCredentials = new HttpClient(new SocketsHttpHandler { UseProxy = false, Credentials = new NetworkCredential(DeviceWebSite.User, DeviceWebSite.Password) });
+        var content = new RandomContent(5_000_000);
+        using var response = await withCredentials.PostAsync($"http://127.0.0.1:{device.DigestPort}/digest/upload", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(content.Sha256, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task Cookies_ComeInTheSpellingsOfEmbeddedServers()
+    {
+        using var http = Client();
+        using var response = await http.GetAsync($"{device.HttpOrigin}/cookies");
+
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal(4, cookies.Count);
+        Assert.Contains("lang=en; Domain=127.0.0.1; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly", cookies);
+    }
+
+    [Fact]
+    public async Task BigPage_IsPastTheRewriteLimit()
+    {
+        using var http = Client();
+        var page = await http.GetStringAsync(device.HttpOrigin + DeviceWebSite.BigPagePath);
+        Assert.True(page.Length > 16 * 1024 * 1024, $"{page.Length} characters");
+        Assert.EndsWith($"<a id=\"last\" href=\"{device.HttpOrigin}/settings\">Settings</a></body></html>\n", page, StringComparison.Ordinal);
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

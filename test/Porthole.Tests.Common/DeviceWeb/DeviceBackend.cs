@@ -69,6 +69,9 @@ public sealed class DeviceBackend : IAsyncDisposable
         app.MapGet("/logout", LogoutAsync);
         app.Map("/headers", HeadersAsync);
         app.MapPost("/upload", UploadAsync);
+        // The same behind lighttpd's digest authentication (it forwards the path as is).
+        app.MapPost("/digest/upload", UploadAsync);
+        app.MapGet("/cookies", SetManyCookies);
         app.Map("/ws", EchoWebSocketAsync);
         app.MapGet("/events", EventsAsync);
         app.MapGet("/redirect", Redirect);
@@ -177,7 +180,8 @@ public sealed class DeviceBackend : IAsyncDisposable
 
     /// <summary>
     /// The ways devices spell a redirect (<c>?to=</c>): <c>absolute</c> to their own origin, <c>other-scheme</c>
-    /// (https on the same host and port), <c>protocol-relative</c>, <c>relative</c>, and <c>foreign</c> (another site).
+    /// (https on the same host and port), <c>protocol-relative</c>, <c>relative</c>, <c>foreign</c> (another site), and
+    /// <c>host</c> (built from the request's Host header, as many devices do).
     /// </summary>
     private static Task Redirect(HttpContext context)
     {
@@ -189,6 +193,7 @@ public sealed class DeviceBackend : IAsyncDisposable
             "other-scheme" => $"{(origin.Scheme == "https" ? "http" : "https")}://{own}/home?from=redirect",
             "protocol-relative" => $"//{own}/home?from=redirect",
             "relative" => "/home?from=redirect",
+            "host" => $"{origin.Scheme}://{context.Request.Host}/home?from=redirect",
             "foreign" => "http://www.example.com/manual?from=redirect",
             _ => null,
         };
@@ -201,6 +206,16 @@ public sealed class DeviceBackend : IAsyncDisposable
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = location;
         return Task.CompletedTask;
+    }
+
+    /// <summary>Cookies as embedded servers spell them: Domain in any case and with a leading dot, Expires with its comma, Path, Secure.</summary>
+    private static Task SetManyCookies(HttpContext context)
+    {
+        context.Response.Headers.Append("Set-Cookie", "lang=en; Domain=127.0.0.1; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly");
+        context.Response.Headers.Append("Set-Cookie", "panel=left; domain=.127.0.0.1; path=/settings");
+        context.Response.Headers.Append("Set-Cookie", "theme=dark; DOMAIN=127.0.0.1; Secure; SameSite=Lax");
+        context.Response.Headers.Append("Set-Cookie", "plain=1");
+        return Html(context, "<p>cookies set</p>");
     }
 
     /// <summary>

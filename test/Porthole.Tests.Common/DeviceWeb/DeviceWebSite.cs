@@ -30,6 +30,9 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
     public const string DownloadPath = "/files/firmware.bin";
     public const long DownloadLength = 64L * 1024 * 1024;
 
+    /// <summary>An HTML page of about 17 MiB with absolute links to the device at its start and end.</summary>
+    public const string BigPagePath = "/big.html";
+
     private readonly TempDirectory _directory = new("porthole-device-web");
     private NginxServer? _nginx;
     private NginxServer? _nginxTls;
@@ -82,7 +85,7 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
         _nginxTls = await NginxServer.StartAsync(_directory.Combine("nginx-tls"), DocumentRoot, HtpasswdPath, Backend.Port, Certificate, log: Log);
         // The links page names the plain listener's port, known only now.
         await WriteLinksAsync();
-        Lighttpd = await LighttpdDigestServer.StartAsync(_directory.Combine("lighttpd"), User, Password, DigestRealm, Log);
+        Lighttpd = await LighttpdDigestServer.StartAsync(_directory.Combine("lighttpd"), User, Password, DigestRealm, Backend.Port, Log);
         Http10 = await Http10Server.StartAsync(_directory.Combine("http10"), Log);
     }
 
@@ -167,6 +170,17 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
             const deviceApi = "{{origin}}/headers";
 
             """);
+
+        // Past the proxy's 16 MiB rewrite limit: must pass unchanged and whole.
+        await using var big = new StreamWriter(Path.Combine(DocumentRoot, BigPagePath.TrimStart('/')));
+        await big.WriteAsync($"<!doctype html><html><head><title>Big</title></head><body><a id=\"first\" href=\"{origin}/home\">Home</a>\n");
+        var filler = "<p>" + new string('x', 1019) + "</p>\n";
+        for (var i = 0; i < 17 * 1024; i++)
+        {
+            await big.WriteAsync(filler);
+        }
+
+        await big.WriteAsync($"<a id=\"last\" href=\"{origin}/settings\">Settings</a></body></html>\n");
     }
 
     private async Task WriteHtpasswdAsync()

@@ -6,7 +6,8 @@ namespace Porthole.Tests.Common.DeviceWeb;
 
 /// <summary>
 /// Debian's lighttpd on a loopback port with <c>/digest/</c> behind HTTP digest authentication (mod_auth +
-/// mod_authn_file, an htdigest file), in the foreground (<c>-D</c>) as the current user.
+/// mod_authn_file, an htdigest file), in the foreground (<c>-D</c>) as the current user. <c>POST /digest/upload</c>
+/// (behind the same authentication) is forwarded to the device backend's upload hasher.
 /// </summary>
 public sealed class LighttpdDigestServer : IAsyncDisposable
 {
@@ -23,7 +24,8 @@ public sealed class LighttpdDigestServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>Writes a site, an htdigest file and a config into <paramref name="directory"/> and starts lighttpd.</summary>
-    public static async Task<LighttpdDigestServer> StartAsync(string directory, string user, string password, string realm, Action<string>? log = null)
+    /// <param name="backendPort">Where <c>POST /digest/upload</c> goes (the <see cref="DeviceBackend"/>), through mod_proxy.</param>
+    public static async Task<LighttpdDigestServer> StartAsync(string directory, string user, string password, string realm, int backendPort, Action<string>? log = null)
     {
         var root = Path.Combine(directory, "www");
         Directory.CreateDirectory(Path.Combine(root, "digest"));
@@ -43,12 +45,18 @@ public sealed class LighttpdDigestServer : IAsyncDisposable
                 server.port = {{p}}
                 server.document-root = "{{root}}"
                 server.errorlog = "/dev/stderr"
-                server.modules = ("mod_auth", "mod_authn_file")
+                server.modules = ("mod_auth", "mod_authn_file", "mod_proxy")
+                server.upload-dirs = ("{{directory}}")
+                server.stream-request-body = 2
+                server.max-request-size = 262144
                 index-file.names = ("index.html")
                 mimetype.assign = (".html" => "text/html")
                 auth.backend = "htdigest"
                 auth.backend.htdigest.userfile = "{{htdigest}}"
                 auth.require = ("/digest/" => ("method" => "digest", "realm" => "{{realm}}", "require" => "valid-user"))
+                $HTTP["url"] == "/digest/upload" {
+                  proxy.server = ("" => (("host" => "127.0.0.1", "port" => {{backendPort}})))
+                }
 
                 """));
             return ProcessRunner.Start(LighttpdPath, ["-D", "-f", config], log: log);

@@ -102,7 +102,7 @@ public sealed class NginxServer : IAsyncDisposable
                 }
 
                 # The device's application pages: a backend behind nginx, as on many embedded devices.
-                location ~ ^/(login|logout|home|settings|headers|events|redirect)$ {
+                location ~ ^/(login|logout|home|settings|headers|events|redirect|cookies)$ {
                   proxy_pass http://device_backend;
                   proxy_http_version 1.1;
                   proxy_set_header Connection "";
@@ -119,6 +119,19 @@ public sealed class NginxServer : IAsyncDisposable
                   proxy_set_header Host $http_host;
                   proxy_set_header X-Device-Origin $scheme://127.0.0.1:$server_port;
                   proxy_redirect off;
+                  proxy_request_buffering off;
+                  client_max_body_size 200m;
+                  proxy_read_timeout 300s;
+                }
+
+                # A firmware upload behind basic authentication: a proxy answering the challenge must not lose the body.
+                location = /basic/upload {
+                  auth_basic "Device administration";
+                  auth_basic_user_file {{htpasswd}};
+                  proxy_pass http://device_backend/upload;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                  proxy_set_header Host $http_host;
                   proxy_request_buffering off;
                   client_max_body_size 200m;
                   proxy_read_timeout 300s;
