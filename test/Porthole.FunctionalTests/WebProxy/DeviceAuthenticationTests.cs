@@ -94,6 +94,44 @@ public sealed class DeviceAuthenticationTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task FirmwareUpload_BehindBasicAuth_WithAStoredCredential_AsTheSessionsFirstRequest_ArrivesIntact()
+    {
+        var endpoint = await world.AddEndpointAsync("basic-upload", world.Device.HttpPort);
+        await world.SetHttpCredentialAsync(endpoint);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var content = new RandomContent(20_000_000, seed: 3);
+
+        // Nothing has been challenged yet: the device's 401 comes while the body streams, and the server must still
+        // deliver the whole body with the stored password.
+        using var response = await browser.Http.PostAsync(session.At("/basic/upload"), content);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"upload: {(int)response.StatusCode} {body}\n--- server ---\n{world.ServerLogTail()}");
+        Assert.Equal(content.Sha256, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task FirmwareUpload_BehindDigestAuth_WithAStoredCredential_ArrivesIntact()
+    {
+        var endpoint = await world.AddEndpointAsync("digest-upload", world.Device.DigestPort);
+        await world.SetHttpCredentialAsync(endpoint);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using (var page = await browser.Http.GetAsync(session.At("/digest/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+
+        var content = new RandomContent(20_000_000, seed: 4);
+        using var response = await browser.Http.PostAsync(session.At("/digest/upload"), content);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"upload: {(int)response.StatusCode} {body}\n--- server ---\n{world.ServerLogTail()}");
+        Assert.Equal(content.Sha256, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
     public async Task WrongStoredCredential_LetsTheDevicesRefusalThrough()
     {
         var endpoint = await world.AddEndpointAsync("basic-wrong", world.Device.HttpPort);

@@ -147,6 +147,58 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task BigPage_PastTheRewriteLimit_PassesWholeAndUnchanged()
+    {
+        var endpoint = await world.AddEndpointAsync("big", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var direct = new HttpClient();
+        var original = await direct.GetStringAsync(world.Device.HttpOrigin + DeviceWebSite.BigPagePath);
+
+        var proxied = await browser.Http.GetStringAsync(session.At(DeviceWebSite.BigPagePath));
+
+        Assert.Equal(original.Length, proxied.Length);
+        Assert.True(original == proxied, "a body past the rewrite limit was changed");
+    }
+
+    [Fact]
+    public async Task RangeRequest_ForAPartOfTheFirmware_AnswersThoseBytes()
+    {
+        var endpoint = await world.AddEndpointAsync("range", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var direct = new HttpClient();
+        using var expectedRequest = new HttpRequestMessage(HttpMethod.Get, world.Device.HttpOrigin + DeviceWebSite.DownloadPath);
+        expectedRequest.Headers.Range = new(1_000_000, 1_999_999);
+        var expected = await (await direct.SendAsync(expectedRequest)).Content.ReadAsByteArrayAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, session.At(DeviceWebSite.DownloadPath));
+        request.Headers.Range = new(1_000_000, 1_999_999);
+        using var response = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal("bytes 1000000-1999999/" + DeviceWebSite.DownloadLength, response.Content.Headers.ContentRange?.ToString());
+        Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task ConditionalRequest_ForAnUnchangedPage_AnswersNotModified()
+    {
+        var endpoint = await world.AddEndpointAsync("etag", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var first = await browser.Http.GetAsync(session.At("/index.html"));
+        var etag = first.Headers.ETag;
+        Assert.NotNull(etag);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, session.At("/index.html"));
+        request.Headers.IfNoneMatch.Add(etag);
+        using var again = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+    }
+
+    [Fact]
     public async Task ProxiedResponses_CarrySecurityHeaders_ThatKeepOtherOriginsOut()
     {
         var endpoint = await world.AddEndpointAsync("headers", world.Device.HttpPort);

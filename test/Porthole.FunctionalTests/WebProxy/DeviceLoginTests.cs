@@ -125,6 +125,43 @@ public sealed class DeviceLoginTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task Cookies_InEveryEmbeddedSpelling_LoseTheirDomain_AndKeepTheirOtherAttributes()
+    {
+        var endpoint = await world.AddEndpointAsync("cookies", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using var response = await browser.Http.GetAsync(session.At("/cookies"));
+
+        var cookies = response.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal(4, cookies.Count);
+        Assert.DoesNotContain(cookies, c => c.Contains("domain", StringComparison.OrdinalIgnoreCase));
+        var lang = Assert.Single(cookies, c => c.StartsWith("lang=en", StringComparison.Ordinal));
+        Assert.Contains("Expires=Wed, 21 Oct 2037 07:28:00 GMT", lang, StringComparison.Ordinal);
+        Assert.Contains("Path=/", lang, StringComparison.Ordinal);
+        Assert.Contains("HttpOnly", lang, StringComparison.Ordinal);
+        Assert.Contains("path=/settings", Assert.Single(cookies, c => c.StartsWith("panel=left", StringComparison.Ordinal)), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Secure", Assert.Single(cookies, c => c.StartsWith("theme=dark", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var stored = browser.Cookies.GetCookies(session.At("/settings/x")).Where(c => !c.Name.StartsWith("__Host-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["lang", "panel", "plain", "theme"], stored.Select(c => c.Name).Order());
+        Assert.All(stored, c => Assert.Equal(session.Origin.Host, c.Domain));
+    }
+
+    [Fact]
+    public async Task Redirect_BuiltFromTheHostHeader_OfAnEndpointWithAHostHeader_LandsOnTheSessionOrigin()
+    {
+        var endpoint = await world.AddEndpointAsync("named-redirect", world.Device.HttpPort, extra: new JsonObject { ["hostHeader"] = "printer.plant.example" });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        // The device knows itself as printer.plant.example and redirects there; the browser cannot reach that name.
+        using var response = await browser.Http.GetAsync(session.At("/redirect?to=host"));
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(session.At("/home?from=redirect"), new Uri(session.Origin, response.Headers.Location!));
+    }
+
+    [Fact]
     public async Task ForeignOrigin_IsNotRewritten_SoTheDevicesCsrfCheckStillRefusesIt()
     {
         var endpoint = await world.AddEndpointAsync("csrf", world.Device.HttpPort);

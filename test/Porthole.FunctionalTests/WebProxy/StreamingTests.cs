@@ -57,6 +57,22 @@ public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output
         var peak = Math.Max(sampledPeak, peakReset ? ProcessMemory.Peak(pid) : 0);
         output.WriteLine($"upload of 100 MB in {elapsed.TotalSeconds:0.0} s; server RSS {baseline / 1048576} MiB before, peak {peak / 1048576} MiB (VmHWM reset: {peakReset})");
         Assert.True(peak - baseline < MemoryCeiling, $"server RSS grew by {(peak - baseline) / 1048576} MiB during a 100 MB upload (ceiling {MemoryCeiling / 1048576} MiB)");
+
+        // The request log counts the streamed body.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonElement? entry = null;
+        while (entry is null && DateTime.UtcNow < deadline)
+        {
+            var log = JsonDocument.Parse(await world.Api.GetStringAsync($"/api/v1/web-sessions/{session.Id}/requests")).RootElement;
+            entry = log.EnumerateArray().Where(e => e.GetProperty("method").GetString() == "POST").Cast<JsonElement?>().FirstOrDefault();
+            if (entry is null)
+            {
+                await Task.Delay(300);
+            }
+        }
+
+        Assert.True(entry is not null, "the upload is not in the request log");
+        Assert.True(entry.Value.GetProperty("bytesIn").GetInt64() >= content.Length || entry.Value.GetProperty("bytesOut").GetInt64() >= content.Length, "the request log does not count the upload's bytes: " + entry);
     }
 
     [Fact]
@@ -127,6 +143,74 @@ public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output
         }));
 
         Assert.All(responses, r => Assert.Equal(r.Path == "/basic/" ? 401 : 200, r.Status));
+    }
+
+    [Fact]
+    public async Task WebSocket_ToAnHttpsDevice_Echoes()
+    {
+        var endpoint = await world.AddEndpointAsync("wss", world.Device.HttpsPort, "https");
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var url = new UriBuilder(session.At("/ws")) { Scheme = "wss" }.Uri;
+
+        using var socket = await browser.ConnectWebSocketAsync(url, origin: session.Origin.GetLeftPart(UriPartial.Authority));
+
+        Assert.Equal("over tls", await WebProxyClient.EchoAsync(socket, "over tls"));
+    }
+
+    [Fact]
+    public async Task EndingTheSession_ClosesItsOpenWebSocket()
+    {
+        var endpoint = await world.AddEndpointAsync("ws-end", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var url = new UriBuilder(session.At("/ws")) { Scheme = "wss" }.Uri;
+        using var socket = await browser.ConnectWebSocketAsync(url, origin: session.Origin.GetLeftPart(UriPartial.Authority));
+        Assert.Equal("before", await WebProxyClient.EchoAsync(socket, "before"));
+
+        using (var deleted = await world.Api.DeleteAsync($"/api/v1/sessions/{session.Id}"))
+        {
+            Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode}");
+        }
+
+        // The device connection under the WebSocket belongs to the web session: it closes with it, so the browser's
+        // WebSocket sees a close (or an abort), neither an echo from the device nor silence.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        string outcome;
+        try
+        {
+            await socket.SendAsync("after"u8.ToArray(), WebSocketMessageType.Text, true, cancel.Token);
+            var buffer = new byte[1024];
+            var result = await socket.ReceiveAsync(buffer, cancel.Token);
+            outcome = result.MessageType == WebSocketMessageType.Close ? "closed" : "still echoes: " + System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+        }
+        catch (WebSocketException)
+        {
+            outcome = "closed";
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = "neither closed nor answering after 15 s";
+        }
+
+        Assert.True(outcome == "closed", $"the WebSocket of an ended web session {outcome}");
+    }
+
+    [Fact]
+    public async Task Upload_WithExpect100Continue_ArrivesIntact()
+    {
+        var endpoint = await world.AddEndpointAsync("expect", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var content = new RandomContent(10_000_000, seed: 11);
+        using var request = new HttpRequestMessage(HttpMethod.Post, session.At("/upload")) { Content = content };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(content.Sha256, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("sha256").GetString());
     }
 
     [Fact]

@@ -100,6 +100,10 @@ public class WebProxyStack : IAsyncLifetime
         return session;
     }
 
+    /// <summary>The server's last output lines, for failure messages.</summary>
+    public string ServerLogTail(int lines = 40) =>
+        string.Join('\n', Stack.Server.StandardOutputLines.Concat(Stack.Server.StandardErrorLines).TakeLast(lines));
+
     public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
     public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
