@@ -94,6 +94,21 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task AncientDevice_WithoutContentLengthOrWithBareLineFeeds_ServesWholePages()
+    {
+        var endpoint = await world.AddEndpointAsync("ancient", world.Device.Ancient.Port);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        foreach (var path in new[] { "/", "/status.html", "/lf/status.html", "/status.html" })
+        {
+            using var page = await browser.Http.GetAsync(session.At(path));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal(AncientHttpDevice.Body(path), await page.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task AbsoluteLinks_StayAsTheyAre_WithoutTheEndpointOption()
     {
         var endpoint = await world.AddEndpointAsync("links-off", world.Device.HttpPort);

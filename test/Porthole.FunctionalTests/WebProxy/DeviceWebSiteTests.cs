@@ -268,6 +268,19 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         Assert.EndsWith($"<a id=\"last\" href=\"{device.HttpOrigin}/settings\">Settings</a></body></html>\n", page, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/status.html")]
+    [InlineData("/lf/status.html")]
+    public async Task AncientDevice_AnswersWithoutContentLength_UntilItCloses(string path)
+    {
+        using var http = Client();
+        using var response = await http.GetAsync($"http://127.0.0.1:{device.Ancient.Port}{path}", HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentLength);
+        Assert.Equal(AncientHttpDevice.Body(path), await response.Content.ReadAsStringAsync());
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

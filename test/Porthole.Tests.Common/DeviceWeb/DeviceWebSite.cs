@@ -17,7 +17,8 @@ namespace Porthole.Tests.Common.DeviceWeb;
 /// (server-sent events); <c>/headers</c> (the request headers as the device saw them, as JSON); <c>/links.html</c>
 /// and <c>/app.js</c> (absolute links to <c>http://127.0.0.1:HttpPort</c>).</item>
 /// <item>lighttpd with <c>/digest/</c> behind digest auth (<see cref="DigestPort"/>).</item>
-/// <item>Python's HTTP/1.0-only <c>http.server</c> (<see cref="Http10Port"/>).</item>
+/// <item>Python's HTTP/1.0-only <c>http.server</c> (<see cref="Http10Port"/>), and an older kind still
+/// (<see cref="Ancient"/>): no Content-Length, body until close, bare LF line endings.</item>
 /// </list>
 /// All accept <see cref="User"/> / <see cref="Password"/>.
 /// </summary>
@@ -43,6 +44,9 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
     public LighttpdDigestServer Lighttpd { get; private set; } = null!;
 
     public Http10Server Http10 { get; private set; } = null!;
+
+    /// <summary>HTTP/1.0 without Content-Length, body until close; bare LF line endings on <c>/lf…</c>.</summary>
+    public AncientHttpDevice Ancient { get; private set; } = null!;
 
     /// <summary>Receives the servers' output lines, e.g. an xunit <c>ITestOutputHelper.WriteLine</c>.</summary>
     public Action<string>? Log { get; set; }
@@ -87,6 +91,7 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
         await WriteLinksAsync();
         Lighttpd = await LighttpdDigestServer.StartAsync(_directory.Combine("lighttpd"), User, Password, DigestRealm, Backend.Port, Log);
         Http10 = await Http10Server.StartAsync(_directory.Combine("http10"), Log);
+        Ancient = AncientHttpDevice.Start();
     }
 
     /// <summary>
@@ -104,7 +109,7 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var server in new IAsyncDisposable?[] { _nginx, _nginxTls, Lighttpd, Http10, Backend })
+        foreach (var server in new IAsyncDisposable?[] { _nginx, _nginxTls, Lighttpd, Http10, Ancient, Backend })
         {
             if (server is not null)
             {
