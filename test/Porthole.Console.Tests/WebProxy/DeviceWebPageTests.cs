@@ -26,24 +26,9 @@ public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite
     [Fact]
     public async Task OpenDeviceWebpage_LogInOnTheDevicesForm_StayLoggedIn_AndUseTheStoredBasicPassword()
     {
-        var endpoint = "printer-" + Guid.NewGuid().ToString("N")[..6];
-        await stack.Stack.CliOkAsync("endpoints", "add", Gateway, "--name", endpoint, "--host", "127.0.0.1", "--port", device.HttpPort.ToString(CultureInfo.InvariantCulture), "--protocol", "http");
-        var stored = await stack.Stack.CliAsync(["endpoints", "set-credential", $"{Gateway}/{endpoint}", "--kind", "http-password", "--username", DeviceWebSite.User, "--password-stdin"], stdin: DeviceWebSite.Password + "\n");
-        Assert.True(stored.ExitCode == 0, stored.ToString());
+        var endpoint = await AddEndpointAsync("printer");
         var console = await stack.LogInAsync(_context);
-        await console.GotoAsync($"/devices/{Gateway}/remote-access");
-
-        var row = console.Locator($"tr[data-endpoint={endpoint}]");
-        await row.Locator(".row-menu-button").ClickAsync();
-        var devicePage = await _context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Menuitem, new() { Name = "Open device webpage" }).ClickAsync());
-
-        // A new tab that moves to the session's own origin, past the ticket exchange, on the device's index.
-        await devicePage.WaitForURLAsync(url => SessionHost().IsMatch(new Uri(url).Host) && new Uri(url).AbsolutePath == "/", new() { Timeout = 30_000 });
-        var origin = new Uri(new Uri(devicePage.Url).GetLeftPart(UriPartial.Authority));
-        Assert.Equal("https", origin.Scheme);
-        Assert.Matches(SessionHost(), origin.Host);
-        Assert.Equal(stack.ServerUrl.Port, origin.Port);
-        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Test device");
+        var (devicePage, origin) = await OpenDeviceWebpageAsync(_context, console, endpoint);
 
         // The device's own login form: its Origin check passes, its absolute redirect lands on the session origin.
         await devicePage.ClickAsync("#login");
@@ -67,6 +52,11 @@ public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite
         Assert.Equal(200, basic!.Status);
         await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Basic area");
 
+        // A live page: its WebSocket and server-sent events work through the session origin.
+        await devicePage.GotoAsync(new Uri(origin, "/live.html").ToString());
+        await Expect(devicePage.Locator("#ws")).ToHaveTextAsync("ping from the panel", new() { Timeout = 15_000 });
+        await Expect(devicePage.Locator("#sse")).ToHaveTextAsync("tick 3", new() { Timeout = 15_000 });
+
         // The console's session cookie is not visible on, nor sent to, the device's origin.
         var consoleCookies = await _context.CookiesAsync([stack.ServerUrl.ToString()]);
         Assert.Contains(consoleCookies, c => c.Name == "porthole_session");
@@ -88,6 +78,84 @@ public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite
         var apiStatus = await devicePage.EvaluateAsync<string>(
             $"async () => {{ try {{ const r = await fetch('{stack.ServerUrl.GetLeftPart(UriPartial.Authority)}/api/v1/devices', {{ credentials: 'include' }}); return 'status ' + r.status; }} catch (e) {{ return 'blocked'; }} }}");
         Assert.Equal("blocked", apiStatus);
+    }
+
+    [Fact]
+    public async Task EndFromTheConsole_TheDeviceTabSaysSo_AndTheRequestLogIsLinkedFromTheAudit()
+    {
+        var endpoint = await AddEndpointAsync("panel");
+        var console = await stack.LogInAsync(_context);
+        var (devicePage, origin) = await OpenDeviceWebpageAsync(_context, console, endpoint);
+        await devicePage.GotoAsync(new Uri(origin, "/login?next=secret-query-value").ToString());
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Device login");
+        var id = origin.Host.Split('.')[0];
+
+        await console.GotoAsync("/admin/sessions");
+        var row = console.Locator($"tr[data-session='{id}']");
+        await Expect(row).ToContainTextAsync("web");
+        await Expect(row).ToContainTextAsync($"{Gateway} / {endpoint}");
+        await row.Locator("[data-action=terminate]").ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
+
+        await devicePage.ReloadAsync();
+        await Expect(devicePage.Locator("body")).ToContainTextAsync("ended", new() { IgnoreCase = true });
+        await Expect(devicePage.Locator("body")).Not.ToContainTextAsync("Device login");
+
+        await console.GotoAsync("/admin/audit");
+        await console.Locator($"a.web-requests[href='/admin/web-sessions/{id}']").First.ClickAsync();
+        var requests = console.Locator("#web-requests");
+        await Expect(requests).ToContainTextAsync("/login");
+        await Expect(requests).Not.ToContainTextAsync("secret-query-value");
+    }
+
+    [Fact]
+    public async Task BasicAuth_WithoutAStoredCredential_IsTheBrowsersOwnPrompt()
+    {
+        var endpoint = await AddEndpointAsync("router", storeCredential: false);
+        await using var context = await stack.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = stack.ServerUrl.ToString().TrimEnd('/'),
+            IgnoreHTTPSErrors = true,
+            // What the user types into Chromium's prompt.
+            HttpCredentials = new HttpCredentials { Username = DeviceWebSite.User, Password = DeviceWebSite.Password },
+        });
+        var console = await stack.LogInAsync(context);
+        var (devicePage, origin) = await OpenDeviceWebpageAsync(context, console, endpoint);
+
+        var basic = await devicePage.GotoAsync(new Uri(origin, "/basic/").ToString());
+
+        Assert.Equal(200, basic!.Status);
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Basic area");
+    }
+
+    private async Task<string> AddEndpointAsync(string prefix, bool storeCredential = true)
+    {
+        var endpoint = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
+        await stack.Stack.CliOkAsync("endpoints", "add", Gateway, "--name", endpoint, "--host", "127.0.0.1", "--port", device.HttpPort.ToString(CultureInfo.InvariantCulture), "--protocol", "http");
+        if (storeCredential)
+        {
+            var stored = await stack.Stack.CliAsync(["endpoints", "set-credential", $"{Gateway}/{endpoint}", "--kind", "http-password", "--username", DeviceWebSite.User, "--password-stdin"], stdin: DeviceWebSite.Password + "\n");
+            Assert.True(stored.ExitCode == 0, stored.ToString());
+        }
+
+        return endpoint;
+    }
+
+    /// <summary>Remote access tab → row menu → "Open device webpage": the new tab, once it shows the device's index on the session origin.</summary>
+    private async Task<(IPage Page, Uri Origin)> OpenDeviceWebpageAsync(IBrowserContext context, IPage console, string endpoint)
+    {
+        await console.GotoAsync($"/devices/{Gateway}/remote-access");
+        var row = console.Locator($"tr[data-endpoint={endpoint}]");
+        await row.Locator(".row-menu-button").ClickAsync();
+        var devicePage = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Menuitem, new() { Name = "Open device webpage" }).ClickAsync());
+
+        // A new tab that moves to the session's own origin, past the ticket exchange, on the device's index.
+        await devicePage.WaitForURLAsync(url => SessionHost().IsMatch(new Uri(url).Host) && new Uri(url).AbsolutePath == "/", new() { Timeout = 30_000 });
+        var origin = new Uri(new Uri(devicePage.Url).GetLeftPart(UriPartial.Authority));
+        Assert.Equal("https", origin.Scheme);
+        Assert.Equal(stack.ServerUrl.Port, origin.Port);
+        await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Test device");
+        return (devicePage, origin);
     }
 
     [GeneratedRegex("^[a-z2-7]{26}\\.localhost$")]

@@ -15,7 +15,8 @@ namespace Porthole.Tests.Common.DeviceWeb;
 /// redirect to /login); <c>/basic/</c> (basic auth); <see cref="DownloadPath"/> (64 MiB of random bytes);
 /// <c>POST /upload</c> (answers the SHA-256 of what it received); <c>/ws</c> (WebSocket echo); <c>/events</c>
 /// (server-sent events); <c>/headers</c> (the request headers as the device saw them, as JSON); <c>/links.html</c>
-/// and <c>/app.js</c> (absolute links to <c>http://127.0.0.1:HttpPort</c>).</item>
+/// and <c>/app.js</c> (absolute links to <c>http://127.0.0.1:HttpPort</c>); <c>/live.html</c> (a page using the
+/// WebSocket and the events).</item>
 /// <item>lighttpd with <c>/digest/</c> behind digest auth (<see cref="DigestPort"/>).</item>
 /// <item>Python's HTTP/1.0-only <c>http.server</c> (<see cref="Http10Port"/>), and an older kind still
 /// (<see cref="Ancient"/>): no Content-Length, body until close, bare LF line endings.</item>
@@ -138,6 +139,27 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
         Directory.CreateDirectory(Path.Combine(DocumentRoot, "basic"));
         await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "basic", "index.html"),
             "<!doctype html><html><head><title>Basic area</title></head><body><h1 id=\"title\">Basic area</h1><p>Behind basic authentication.</p></body></html>\n");
+
+        // A live front panel: a WebSocket and server-sent events on the page's own origin.
+        await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "live.html"), """
+            <!doctype html><html><head><meta charset="utf-8"><title>Live panel</title></head><body>
+            <h1 id="title">Live panel</h1>
+            <p>WebSocket: <span id="ws">connecting</span></p>
+            <p>Events: <span id="sse">waiting</span></p>
+            <script>
+              const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+              socket.onopen = () => socket.send('ping from the panel');
+              socket.onmessage = (event) => { document.getElementById('ws').textContent = event.data; };
+              socket.onerror = () => { document.getElementById('ws').textContent = 'error'; };
+              const events = new EventSource('/events?count=3&intervalMs=200');
+              events.onmessage = (event) => {
+                document.getElementById('sse').textContent = event.data;
+                if (event.data === 'tick 3') events.close();
+              };
+            </script>
+            </body></html>
+
+            """);
 
         // Random, so a truncated or corrupted transfer cannot hash equal by accident.
         Directory.CreateDirectory(Path.Combine(DocumentRoot, "files"));
