@@ -53,7 +53,7 @@ public class WebProxyStack : IAsyncLifetime
 
     /// <summary>Adds an endpoint with a fresh name to the gateway and returns its name.</summary>
     /// <param name="extra">More fields of the create request (e.g. <c>rewriteAbsoluteLinks</c>, <c>hostHeader</c>).</param>
-    public async Task<string> AddEndpointAsync(string prefix, int port, string protocol = "http", JsonObject? extra = null)
+    public async Task<string> AddEndpointAsync(string prefix, int port, string protocol = "http", JsonObject? extra = null, string device = Gateway)
     {
         var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
         var body = new JsonObject { ["name"] = name, ["host"] = "127.0.0.1", ["port"] = port, ["protocol"] = protocol };
@@ -62,7 +62,7 @@ public class WebProxyStack : IAsyncLifetime
             body[key] = value?.DeepClone();
         }
 
-        using var response = await Api.PostAsync($"/api/v1/devices/{Gateway}/endpoints", Json(body));
+        using var response = await Api.PostAsync($"/api/v1/devices/{device}/endpoints", Json(body));
         Assert.True(response.IsSuccessStatusCode, $"add endpoint: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return name;
     }
@@ -83,18 +83,18 @@ public class WebProxyStack : IAsyncLifetime
         Api.PostAsync("/api/v1/web-sessions", Json(new JsonObject { ["device"] = device, ["endpoint"] = endpoint }));
 
     /// <summary>Opens a web session and returns its id and the URL to open.</summary>
-    public async Task<WebSession> OpenWebSessionAsync(string endpoint)
+    public async Task<WebSession> OpenWebSessionAsync(string endpoint, string device = Gateway)
     {
-        using var response = await RequestWebSessionAsync(endpoint);
+        using var response = await RequestWebSessionAsync(endpoint, device);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"POST /api/v1/web-sessions: {(int)response.StatusCode} {text}");
         return WebSession.Parse(text);
     }
 
     /// <summary>Opens a web session and enters it with <paramref name="client"/> (ticket exchanged for the cookie).</summary>
-    public async Task<WebSession> EnterWebSessionAsync(WebProxyClient client, string endpoint)
+    public async Task<WebSession> EnterWebSessionAsync(WebProxyClient client, string endpoint, string device = Gateway)
     {
-        var session = await OpenWebSessionAsync(endpoint);
+        var session = await OpenWebSessionAsync(endpoint, device);
         using var enter = await client.GetAsync(session.Url);
         Assert.True((int)enter.StatusCode is 302 or 303, $"enter: {(int)enter.StatusCode} {await enter.Content.ReadAsStringAsync()}");
         return session;

@@ -51,6 +51,46 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task CreateWebSession_ToAClosedPort_IsRefusedAtOnce_WithTheReason()
+    {
+        var endpoint = await world.AddEndpointAsync("closed", FreePort.Get());
+
+        using var response = await world.RequestWebSessionAsync(endpoint);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.False(response.IsSuccessStatusCode, $"a closed port got {(int)response.StatusCode}");
+        Assert.Contains("refused", body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task GatewayGoingOffline_MidSession_AnswersAnErrorPage_AndPortholeWebSaysOffline()
+    {
+        var device = "gw-web-offline-" + Guid.NewGuid().ToString("N")[..6];
+        var gateway = await world.Stack.StartGatewayAsync(device);
+        var endpoint = await world.AddEndpointAsync("offline", world.Device.Http10Port, device: device);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint, device);
+        using (var online = await browser.Http.GetAsync(session.At("/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, online.StatusCode);
+        }
+
+        await gateway.DisposeAsync();
+        await world.Stack.WaitForOnlineAsync(device, expected: false);
+
+        // HTTP/1.0: every request needs a new connection through the agent, which is gone.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var offline = await browser.Http.GetAsync(session.At("/page1.html"), cancel.Token);
+        var page = await offline.Content.ReadAsStringAsync();
+        Assert.True((int)offline.StatusCode is >= 400, $"an offline gateway gave {(int)offline.StatusCode}: {page}");
+        Assert.Contains("offline", page, StringComparison.OrdinalIgnoreCase);
+
+        var cli = await world.Stack.CliAsync(["web", $"{device}/{endpoint}"]);
+        Assert.Equal(1, cli.ExitCode);
+        Assert.Contains("offline", cli.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task UnknownSessionHost_IsNeitherTheConsoleNorADevice()
     {
         using var browser = new WebProxyClient(world.Stack);
