@@ -108,6 +108,26 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
         }
     }
 
+    /// <remarks>
+    /// Devices route on their exact paths: LuCI's <c>;stok=</c> segments, an encoded slash inside a segment. (Unreserved
+    /// characters such as <c>%7E</c> may legitimately be normalised, RFC 3986 section 6.2.2.2, so none is used here.)
+    /// </remarks>
+    [Theory]
+    [InlineData("/echo/cgi-bin/luci/;stok=0123abcd/admin/status")]
+    [InlineData("/echo/a%2Fb/c%20d")]
+    [InlineData("/echo/form?name=a%26b&empty=&flag")]
+    [InlineData("/echo/caf%C3%A9/menu")]
+    public async Task RequestTarget_ReachesTheDeviceAsTheBrowserSentIt(string target)
+    {
+        var endpoint = await world.AddEndpointAsync("target", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        var seen = await browser.Http.GetStringAsync(new Uri(session.Origin + target.TrimStart('/')));
+
+        Assert.Equal(target, seen);
+    }
+
     [Fact]
     public async Task AbsoluteLinks_StayAsTheyAre_WithoutTheEndpointOption()
     {

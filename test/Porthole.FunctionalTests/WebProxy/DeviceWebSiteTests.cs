@@ -281,6 +281,15 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         Assert.Equal(AncientHttpDevice.Body(path), await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Echo_ReturnsTheRawRequestTarget()
+    {
+        using var http = Client();
+        const string target = "/echo/cgi-bin/luci/;stok=0123abcd/admin/a%2Fb/c%20d?x=1&y=%2F";
+
+        Assert.Equal(target, await http.GetStringAsync(new Uri(device.HttpOrigin + target)));
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

@@ -72,6 +72,7 @@ public sealed class DeviceBackend : IAsyncDisposable
         // The same behind lighttpd's digest authentication (it forwards the path as is).
         app.MapPost("/digest/upload", UploadAsync);
         app.MapGet("/cookies", SetManyCookies);
+        app.MapGet("/echo/{**rest}", EchoTarget);
         app.Map("/ws", EchoWebSocketAsync);
         app.MapGet("/events", EventsAsync);
         app.MapGet("/redirect", Redirect);
@@ -206,6 +207,13 @@ public sealed class DeviceBackend : IAsyncDisposable
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = location;
         return Task.CompletedTask;
+    }
+
+    /// <summary>The request target exactly as it arrived (path and query, still encoded), as plain text.</summary>
+    private static Task EchoTarget(HttpContext context)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget);
     }
 
     /// <summary>Cookies as embedded servers spell them: Domain in any case and with a leading dot, Expires with its comma, Path, Secure.</summary>

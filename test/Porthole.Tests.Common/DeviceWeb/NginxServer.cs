@@ -124,6 +124,14 @@ public sealed class NginxServer : IAsyncDisposable
                   proxy_read_timeout 300s;
                 }
 
+                # The request target as the device received it (no URI on proxy_pass: nginx passes it unchanged).
+                location /echo/ {
+                  proxy_pass http://device_backend;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                  proxy_set_header Host $http_host;
+                }
+
                 # A firmware upload behind basic authentication: a proxy answering the challenge must not lose the body.
                 location = /basic/upload {
                   auth_basic "Device administration";
