@@ -308,6 +308,41 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task RequestLog_OfAnotherUsersSession_IsHiddenWithoutAuditRead()
+    {
+        var endpoint = await world.AddEndpointAsync("private", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var adminSession = await world.EnterWebSessionAsync(browser, endpoint);
+        (await browser.Http.GetAsync(adminSession.At("/"))).Dispose();
+        using var technician = await LogInAsAsync("tech-" + endpoint[^6..], "Technician");
+
+        using var others = await technician.GetAsync($"/api/v1/web-sessions/{adminSession.Id}/requests");
+        Assert.True(others.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"a technician read the admin's request log: {(int)others.StatusCode}");
+
+        // Their own web session's log they can read.
+        using var created = await technician.PostAsync("/api/v1/web-sessions", WebProxyStack.Json(new System.Text.Json.Nodes.JsonObject { ["device"] = WebProxyStack.Gateway, ["endpoint"] = endpoint }));
+        var own = WebSession.Parse(await created.Content.ReadAsStringAsync());
+        using var ownLog = await technician.GetAsync($"/api/v1/web-sessions/{own.Id}/requests");
+        Assert.Equal(HttpStatusCode.OK, ownLog.StatusCode);
+    }
+
+    /// <summary>A new user with <paramref name="role"/>, logged in through the CLI with a config of its own; an API client with its token.</summary>
+    private async Task<HttpClient> LogInAsAsync(string user, string role)
+    {
+        const string password = "web-proxy-tests-password";
+        var added = await world.Stack.CliAsync(["users", "add", user, "--role", role, "--password-stdin"], stdin: password + "\n");
+        Assert.True(added.ExitCode == 0, "users add: " + added);
+        var config = Path.Combine(Path.GetDirectoryName(world.Stack.ConfigPath)!, user + ".json");
+        var environment = new Dictionary<string, string?>(world.Stack.CliEnvironment) { ["PORTHOLE_CONFIG"] = config };
+        var login = await world.Stack.CliAsync(
+            ["login", "--server", world.Stack.ServerUrl.ToString(), "--username", user, "--password-stdin", "--fingerprint", world.Stack.Fingerprint], password + "\n", environment);
+        Assert.True(login.ExitCode == 0, "login: " + login);
+        var client = new HttpClient(new Porthole.Tunnel.Transport.ServerTrust(world.Stack.Fingerprint).CreateHandler()) { BaseAddress = world.Stack.ServerUrl };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(await File.ReadAllTextAsync(config)).RootElement.GetProperty("token").GetString());
+        return client;
+    }
+
+    [Fact]
     public async Task CliWeb_PrintsAnEnterUrl_ThatWorks()
     {
         var endpoint = await world.AddEndpointAsync("cli", world.Device.HttpPort);
