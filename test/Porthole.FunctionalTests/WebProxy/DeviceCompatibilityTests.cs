@@ -181,6 +181,43 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world)
         Assert.Equal(DeviceWebSite.DownloadLength, download.Content.Headers.ContentLength);
     }
 
+    [Theory]
+    [InlineData("/style.css", "text/css")]
+    [InlineData("/config.json", "application/json")]
+    [InlineData("/status.xml", "application/xml")]
+    public async Task AbsoluteLinks_InCssJsonAndXml_PointAtTheSessionOrigin_WithRewriteAbsoluteLinks(string path, string type)
+    {
+        var endpoint = await world.AddEndpointAsync("links-types", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using var response = await browser.Http.GetAsync(session.At(path));
+
+        Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(session.Origin.GetLeftPart(UriPartial.Authority) + "/", body, StringComparison.Ordinal);
+        Assert.DoesNotContain($"\"{world.Device.HttpOrigin}/", body, StringComparison.Ordinal);
+    }
+
+    /// <remarks>
+    /// Not spelled out by the design ("absolute references to the device's origin"), but common in device pages:
+    /// protocol-relative references, an upper-case scheme, and JSON with escaped slashes (PHP's json_encode).
+    /// </remarks>
+    [Theory]
+    [InlineData("/spellings.html", "//127.0.0.1:{0}/logo.png")]
+    [InlineData("/spellings.html", "HTTP://127.0.0.1:{0}/home")]
+    [InlineData("/config.json", "http:\\/\\/127.0.0.1:{0}\\/headers")]
+    public async Task AbsoluteLinks_InOtherSpellings_AreRewrittenToo(string path, string deviceReference)
+    {
+        var endpoint = await world.AddEndpointAsync("links-spellings", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        var body = await browser.Http.GetStringAsync(session.At(path));
+
+        Assert.DoesNotContain(string.Format(System.Globalization.CultureInfo.InvariantCulture, deviceReference, world.Device.HttpPort), body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task BigPage_PastTheRewriteLimit_PassesWholeAndUnchanged()
     {

@@ -290,6 +290,18 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         Assert.Equal(target, await http.GetStringAsync(new Uri(device.HttpOrigin + target)));
     }
 
+    [Fact]
+    public async Task TypedBodies_NameTheDevicesOwnAddress_InTheirSpellings()
+    {
+        using var http = Client();
+        var json = await http.GetStringAsync($"{device.HttpOrigin}/config.json");
+        Assert.Equal($"{device.HttpOrigin}/headers", JsonDocument.Parse(json).RootElement.GetProperty("escaped").GetString());
+        Assert.Contains($"http:\\/\\/127.0.0.1:{device.HttpPort}\\/headers", json, StringComparison.Ordinal);
+        Assert.Contains($"url(\"{device.HttpOrigin}/background.png\")", await http.GetStringAsync($"{device.HttpOrigin}/style.css"), StringComparison.Ordinal);
+        Assert.Contains($"href=\"{device.HttpOrigin}/home\"", await http.GetStringAsync($"{device.HttpOrigin}/status.xml"), StringComparison.Ordinal);
+        Assert.Contains($"src=\"//127.0.0.1:{device.HttpPort}/logo.png\"", await http.GetStringAsync($"{device.HttpOrigin}/spellings.html"), StringComparison.Ordinal);
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

@@ -198,6 +198,26 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
 
             """);
 
+        await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "style.css"), $$"""
+            body { background: url("{{origin}}/background.png"); }
+
+            """);
+        await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "config.json"), $$"""
+            {"api":"{{origin}}/headers","escaped":"{{origin.Replace("/", @"\/", StringComparison.Ordinal)}}\/headers"}
+
+            """);
+        await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "status.xml"), $$"""
+            <?xml version="1.0"?><status><link href="{{origin}}/home"/></status>
+
+            """);
+        await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "spellings.html"), $$"""
+            <!doctype html><html><body>
+            <img id="protocol-relative" src="//127.0.0.1:{{HttpPort}}/logo.png">
+            <a id="upper" href="HTTP://127.0.0.1:{{HttpPort}}/home">Home</a>
+            </body></html>
+
+            """);
+
         // Past the proxy's 16 MiB rewrite limit: must pass unchanged and whole.
         await using var big = new StreamWriter(Path.Combine(DocumentRoot, BigPagePath.TrimStart('/')));
         await big.WriteAsync($"<!doctype html><html><head><title>Big</title></head><body><a id=\"first\" href=\"{origin}/home\">Home</a>\n");

@@ -81,6 +81,8 @@ public sealed class NginxServer : IAsyncDisposable
                 text/html html;
                 text/css css;
                 application/javascript js;
+                application/json json;
+                application/xml xml;
                 application/octet-stream bin;
               }
               default_type application/octet-stream;
