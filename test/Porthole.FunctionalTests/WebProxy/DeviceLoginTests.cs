@@ -60,6 +60,29 @@ public sealed class DeviceLoginTests(WebProxyStack world)
     }
 
     [Fact]
+    public async Task DeviceCookies_LiveInTheBrowserOnly_TheProxyKeepsNone()
+    {
+        var endpoint = await world.AddEndpointAsync("jar", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var post = new HttpRequestMessage(HttpMethod.Post, session.At("/login"))
+        {
+            Content = new FormUrlEncodedContent([new("username", DeviceWebSite.User), new("password", DeviceWebSite.Password)]),
+        };
+        (await browser.Http.SendAsync(post)).Dispose();
+        Assert.Contains("Welcome", await browser.Http.GetStringAsync(session.At("/home")), StringComparison.Ordinal);
+
+        // The browser forgets the device's cookie (logout, private window): the device must see no cookie either.
+        browser.Cookies.GetCookies(session.Origin)[DeviceBackend.SessionCookie]!.Expired = true;
+        using var home = await browser.Http.GetAsync(session.At("/home"));
+
+        Assert.Equal(HttpStatusCode.Found, home.StatusCode);
+        Assert.Equal(session.At("/login"), new Uri(session.Origin, home.Headers.Location!));
+        var seen = JsonDocument.Parse(await browser.Http.GetStringAsync(session.At("/headers"))).RootElement.GetProperty("headers");
+        Assert.False(seen.TryGetProperty("cookie", out var cookie) && cookie.GetString()!.Contains(DeviceBackend.SessionCookie, StringComparison.Ordinal), "the proxy sent a device cookie the browser no longer has");
+    }
+
+    [Fact]
     public async Task Device_SeesItsOwnHost_OriginAndReferer_AndNoForwardedHeaders()
     {
         var endpoint = await world.AddEndpointAsync("headers", world.Device.HttpPort);
