@@ -11,8 +11,12 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// answers basic (nginx) and digest (lighttpd) challenges itself and the password never reaches the browser.
 /// </summary>
 [Collection(WebProxyCollection.Name)]
-public sealed class DeviceAuthenticationTests(WebProxyStack world)
+public sealed class DeviceAuthenticationTests(WebProxyStack world) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     private static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 

@@ -11,8 +11,12 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// that closes after every response; absolute links to the device's own address; headers that keep other origins out.
 /// </summary>
 [Collection(WebProxyCollection.Name)]
-public sealed class DeviceCompatibilityTests(WebProxyStack world)
+public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     [Fact]
     public async Task HttpsDevice_IsPinnedOnFirstUse_ThenAChangedCertificateIsRefused_UntilForgotten()
     {

@@ -11,8 +11,12 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// <c>Domain=</c> cookie are turned into ones for the session origin.
 /// </summary>
 [Collection(WebProxyCollection.Name)]
-public sealed class DeviceLoginTests(WebProxyStack world)
+public sealed class DeviceLoginTests(WebProxyStack world) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     [Fact]
     public async Task LoginForm_SetsTheDeviceCookieForTheSessionHost_AndItsAbsoluteRedirectLandsOnTheSessionOrigin()
     {

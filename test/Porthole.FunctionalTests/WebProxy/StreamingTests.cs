@@ -14,8 +14,12 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// events pass through, and keep-alive connections to the device are reused.
 /// </summary>
 [Collection(WebProxyCollection.Name)]
-public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output)
+public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     /// <summary>Generous: the upload is 100 MB, and a proxy that buffers it would need at least that much more.</summary>
     private const long MemoryCeiling = 200L * 1024 * 1024;
 

@@ -16,6 +16,7 @@ public class WebProxyStack : IAsyncLifetime
 {
     public const string Gateway = "gw-web";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _openSessions = new(StringComparer.Ordinal);
     private HttpClient? _api;
 
     public WebProxyStack()
@@ -78,9 +79,34 @@ public class WebProxyStack : IAsyncLifetime
         Assert.True(result.ExitCode == 0, "set-credential failed: " + result);
     }
 
-    /// <summary><c>POST /api/v1/web-sessions</c>; the raw answer, for tests of refusals.</summary>
-    public Task<HttpResponseMessage> RequestWebSessionAsync(string endpoint, string device = Gateway) =>
-        Api.PostAsync("/api/v1/web-sessions", Json(new JsonObject { ["device"] = device, ["endpoint"] = endpoint }));
+    /// <summary><c>POST /api/v1/web-sessions</c>; the raw answer, for tests of refusals. A session it opens is ended by <see cref="EndWebSessionsAsync"/>.</summary>
+    public async Task<HttpResponseMessage> RequestWebSessionAsync(string endpoint, string device = Gateway)
+    {
+        var response = await Api.PostAsync("/api/v1/web-sessions", Json(new JsonObject { ["device"] = device, ["endpoint"] = endpoint }));
+        if (response.IsSuccessStatusCode)
+        {
+            // The body is buffered: the caller can still read it.
+            Track(WebSession.Parse(await response.Content.ReadAsStringAsync()).Id);
+        }
+
+        return response;
+    }
+
+    /// <summary>Remembers a web session opened some other way (e.g. <c>porthole web</c>) so that it is ended after the test.</summary>
+    public void Track(string sessionId) => _openSessions[sessionId] = true;
+
+    /// <summary>
+    /// Ends every web session the tests opened, so they do not pile up against the per-user limit of open sessions
+    /// (web sessions count like any other). Test classes call it when each test ends.
+    /// </summary>
+    public async Task EndWebSessionsAsync()
+    {
+        foreach (var id in _openSessions.Keys)
+        {
+            _openSessions.TryRemove(id, out _);
+            using var response = await Api.DeleteAsync($"/api/v1/sessions/{id}");
+        }
+    }
 
     /// <summary>Opens a web session and returns its id and the URL to open.</summary>
     public async Task<WebSession> OpenWebSessionAsync(string endpoint, string device = Gateway)

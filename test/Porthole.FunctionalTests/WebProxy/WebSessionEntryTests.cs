@@ -10,8 +10,12 @@ namespace Porthole.FunctionalTests.WebProxy;
 /// the console's reaches the device; ending the session closes its origin.
 /// </summary>
 [Collection(WebProxyCollection.Name)]
-public sealed partial class WebSessionEntryTests(WebProxyStack world)
+public sealed partial class WebSessionEntryTests(WebProxyStack world) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     [Fact]
     public async Task CreateWebSession_AnswersAnEnterUrl_OnAPerSessionHost()
     {
@@ -355,6 +359,7 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world)
         using var enter = await browser.GetAsync(url.Value);
         Assert.True((int)enter.StatusCode is 302 or 303, $"{(int)enter.StatusCode}");
         var origin = new Uri(url.Value);
+        world.Track(origin.Host.Split('.')[0]);
         using (var root = await browser.Http.GetAsync(new Uri(origin, "/")))
         {
             Assert.Equal(HttpStatusCode.OK, root.StatusCode);

@@ -13,8 +13,12 @@ public sealed class ShortLivedWebProxyStack() : WebProxyStack(new Dictionary<str
 /// Web sessions end by themselves (docs/design/web-proxy.md, "Lifetime"): after the configured idle time without a
 /// request, and after the maximum lifetime however busy they are; the end is audited.
 /// </summary>
-public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : IClassFixture<ShortLivedWebProxyStack>
+public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : IClassFixture<ShortLivedWebProxyStack>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => world.EndWebSessionsAsync();
+
     [Fact]
     public async Task IdleSession_StaysOpenWhileUsed_AndEndsAfterTheIdleTimeout()
     {
