@@ -116,6 +116,27 @@ public sealed class DeviceAuthenticationTests(WebProxyStack world) : IAsyncLifet
     }
 
     [Fact]
+    public async Task FirmwareUpload_BehindBasicAuth_WithAStoredCredential_AfterAPageWasChallenged_ArrivesIntact()
+    {
+        var endpoint = await world.AddEndpointAsync("basic-upload-late", world.Device.HttpPort);
+        await world.SetHttpCredentialAsync(endpoint);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using (var page = await browser.Http.GetAsync(session.At("/basic/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+
+        // Basic is pre-authenticated after the first challenge (design), so this body is sent once.
+        var content = new RandomContent(20_000_000, seed: 5);
+        using var response = await browser.Http.PostAsync(session.At("/basic/upload"), content);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"upload: {(int)response.StatusCode} {body}\n--- server ---\n{world.ServerLogTail()}");
+        Assert.Equal(content.Sha256, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
     public async Task FirmwareUpload_BehindDigestAuth_WithAStoredCredential_ArrivesIntact()
     {
         var endpoint = await world.AddEndpointAsync("digest-upload", world.Device.DigestPort);
