@@ -31,6 +31,7 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
             Assert.Contains("Test device", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             // The device's HSTS would stick to a host name that is not the device's.
             Assert.False(page.Headers.Contains("Strict-Transport-Security"), "Strict-Transport-Security passed through");
+            Assert.False(page.Headers.Contains("Alt-Svc"), "Alt-Svc passed through");
         }
 
         var pinned = device.Certificate;

@@ -153,8 +153,9 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
                 return true;
             } },
         });
-        var index = await http.GetStringAsync(device.HttpsOrigin + "/");
-        Assert.Contains("Test device", index, StringComparison.Ordinal);
+        using var response = await http.GetAsync(device.HttpsOrigin + "/");
+        Assert.Contains("Test device", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(response.Headers.Contains("Strict-Transport-Security") && response.Headers.Contains("Alt-Svc"), "the HTTPS device should send HSTS and Alt-Svc");
         Assert.Equal(device.Certificate.Sha256, seen);
     }
 

@@ -130,6 +130,12 @@ public sealed partial class WebSessionEntryTests(WebProxyStack world) : IAsyncLi
         using var root = await browser.Http.GetAsync(session.At("/"));
         Assert.Equal(HttpStatusCode.OK, root.StatusCode);
         Assert.Contains("Test device", await root.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Neither the ticket nor the cookie's secret is ever logged.
+        var ticket = new Uri(session.Url).Query["?ticket=".Length..];
+        var secret = browser.Cookies.GetCookies(session.Origin)["__Host-porthole-web"]!.Value;
+        Assert.DoesNotContain(ticket, world.Stack.Server.CapturedOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, world.Stack.Server.CapturedOutput, StringComparison.Ordinal);
     }
 
     [Fact]

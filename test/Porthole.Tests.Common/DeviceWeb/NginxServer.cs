@@ -57,8 +57,9 @@ public sealed class NginxServer : IAsyncDisposable
                 listen 127.0.0.1:{port} ssl;
                     ssl_certificate {certificate.CertificatePath};
                     ssl_certificate_key {certificate.KeyPath};
-                    # Devices do send this; it must not stick to a proxy host name that is not the device's.
+                    # Devices do send these; they must not stick to a proxy host name that is not the device's.
                     add_header Strict-Transport-Security "max-age=63072000" always;
+                    add_header Alt-Svc 'h3=":{port}"; ma=86400' always;
                 """;
         // As root the master would start its workers as "nobody", who cannot read a test's files; stay who we are.
         var user = Environment.UserName == "root" ? "user root root;" : "";
