@@ -2,13 +2,6 @@ using System.Net;
 
 namespace Porthole.FunctionalTests.WebProxy;
 
-/// <summary>A server whose web sessions end after 4 s without a request and live at most 15 s.</summary>
-public sealed class ShortLivedWebProxyStack() : WebProxyStack(new Dictionary<string, string?>
-{
-    ["Porthole__WebProxy__IdleTimeout"] = "00:00:04",
-    ["Porthole__WebProxy__MaxLifetime"] = "00:00:15",
-});
-
 /// <summary>
 /// Web sessions end by themselves (docs/design/web-proxy.md, "Lifetime"): after the configured idle time without a
 /// request, and after the maximum lifetime however busy they are; the end is audited.
