@@ -218,6 +218,24 @@ public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task ManySlowRequestsAtOnce_UseAtMostSixConnectionsToTheDevice()
+    {
+        var endpoint = await world.AddEndpointAsync("cap", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var marker = Guid.NewGuid().ToString("N")[..8];
+
+        // Ten event streams of about a second each, all at once: the pool holds six, the rest wait their turn.
+        var streams = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            WebProxyClient.ReadEventsAsync(browser.Http, session.At($"/events?count=2&intervalMs=1000&m={marker}&i={i}").ToString())));
+
+        Assert.All(streams, events => Assert.Equal(["tick 1", "tick 2"], events.Select(e => e.Data)));
+        var connections = world.Device.Nginx.AccessLog().Where(l => l.Contains(" /events ", StringComparison.Ordinal)).ToList();
+        var ours = connections.TakeLast(10).Select(l => l.Split(' ')[0]).Distinct().Count();
+        Assert.InRange(ours, 1, 6);
+    }
+
+    [Fact]
     public async Task WebSocket_WithoutTheSessionCookie_IsRefused()
     {
         var endpoint = await world.AddEndpointAsync("ws-anon", world.Device.HttpPort);
