@@ -136,6 +136,26 @@ public sealed class DeviceLoginTests(WebProxyStack world) : IAsyncLifetime
         Assert.Equal(session.At("/home?from=redirect"), new Uri(session.Origin, response.Headers.Location!));
     }
 
+    [Fact]
+    public async Task HttpsDevice_LoginRedirectAndCookie_AreRewrittenToo()
+    {
+        var endpoint = await world.AddEndpointAsync("tls-login", world.Device.HttpsPort, "https");
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var post = new HttpRequestMessage(HttpMethod.Post, session.At("/login"))
+        {
+            Content = new FormUrlEncodedContent([new("username", DeviceWebSite.User), new("password", DeviceWebSite.Password)]),
+        };
+        post.Headers.Add("Origin", session.Origin.GetLeftPart(UriPartial.Authority));
+
+        using var login = await browser.Http.SendAsync(post);
+
+        Assert.True(login.StatusCode == HttpStatusCode.Found, $"login: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync()}");
+        Assert.Equal(session.At("/home"), new Uri(session.Origin, login.Headers.Location!));
+        Assert.DoesNotContain("domain", Assert.Single(login.Headers.GetValues("Set-Cookie")), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Welcome", await browser.Http.GetStringAsync(session.At("/home")), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("relative", "/home?from=redirect")]
     [InlineData("foreign", "http://www.example.com/manual?from=redirect")]

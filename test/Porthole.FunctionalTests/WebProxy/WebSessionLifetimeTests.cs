@@ -36,6 +36,21 @@ public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : ICl
     }
 
     [Fact]
+    public async Task ALongRequest_CountsAsActivity_SoTheSessionOutlivesIt()
+    {
+        var endpoint = await world.AddEndpointAsync("long", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        // A 6 s response (a slow firmware flash, a live event stream) on a session with a 4 s idle timeout.
+        var events = await WebProxyClient.ReadEventsAsync(browser.Http, session.At("/events?count=7&intervalMs=1000").ToString());
+        Assert.Equal(7, events.Count);
+
+        using var next = await browser.Http.GetAsync(session.At("/"));
+        Assert.True(next.StatusCode == HttpStatusCode.OK, $"the session ended during its own 6 s request: {(int)next.StatusCode}");
+    }
+
+    [Fact]
     public async Task BusySession_EndsAtItsMaximumLifetime()
     {
         var endpoint = await world.AddEndpointAsync("busy", world.Device.Http10Port);
