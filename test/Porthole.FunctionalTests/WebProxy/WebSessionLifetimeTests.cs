@@ -50,6 +50,28 @@ public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : ICl
         Assert.True(next.StatusCode == HttpStatusCode.OK, $"the session ended during its own 6 s request: {(int)next.StatusCode}");
     }
 
+    /// <remarks>
+    /// A live front panel talks over its WebSocket and makes no HTTP request for a long time; the design counts
+    /// idleness in requests, and this test states that WebSocket traffic is use of the session as well.
+    /// </remarks>
+    [Fact]
+    public async Task WebSocketTraffic_CountsAsActivity_SoALivePanelKeepsItsSession()
+    {
+        var endpoint = await world.AddEndpointAsync("panel", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var socket = await browser.ConnectWebSocketAsync(new UriBuilder(session.At("/ws")) { Scheme = "wss" }.Uri, session.Origin.GetLeftPart(UriPartial.Authority));
+
+        for (var i = 0; i < 7; i++)
+        {
+            Assert.Equal($"frame {i}", await WebProxyClient.EchoAsync(socket, $"frame {i}"));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        using var next = await browser.Http.GetAsync(session.At("/"));
+        Assert.True(next.StatusCode == HttpStatusCode.OK, $"the session ended while its WebSocket was in use: {(int)next.StatusCode}");
+    }
+
     [Fact]
     public async Task BusySession_EndsAtItsMaximumLifetime()
     {
