@@ -128,6 +128,27 @@ public sealed partial class DeviceWebPageTests(ConsoleStack stack, DeviceWebSite
         await Expect(devicePage.Locator("#title")).ToHaveTextAsync("Basic area");
     }
 
+    /// <remarks>
+    /// Session hosts share a parent domain (<c>localhost</c>, or the configured wildcard domain); a page on one must
+    /// not be able to plant cookies that the browser then sends to another session's device ("cookie tossing").
+    /// </remarks>
+    [Fact]
+    public async Task CookiesSetByOneDevicePage_ForTheParentDomain_DoNotReachAnotherSession()
+    {
+        var endpoint = await AddEndpointAsync("tosser", storeCredential: false);
+        var console = await stack.LogInAsync(_context);
+        var (first, _) = await OpenDeviceWebpageAsync(_context, console, endpoint);
+        var (second, _) = await OpenDeviceWebpageAsync(_context, console, endpoint);
+
+        await first.EvaluateAsync("() => { document.cookie = 'own=1; path=/'; document.cookie = 'tossed=1; domain=localhost; path=/'; document.cookie = 'tossed2=1; domain=.localhost; path=/'; }");
+        var own = await first.EvaluateAsync<string>("async () => JSON.stringify(await (await fetch('/headers')).json())");
+        Assert.Contains("own=1", own, StringComparison.Ordinal);
+
+        var seen = await second.EvaluateAsync<string>("async () => JSON.stringify(await (await fetch('/headers')).json())");
+        var cookieHeader = JsonDocument.Parse(seen).RootElement.GetProperty("headers").TryGetProperty("cookie", out var c) ? c.GetString() ?? "" : "";
+        Assert.DoesNotContain("tossed", cookieHeader, StringComparison.Ordinal);
+    }
+
     private async Task<string> AddEndpointAsync(string prefix, bool storeCredential = true)
     {
         var endpoint = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
