@@ -169,6 +169,8 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
 
         var script = await browser.Http.GetStringAsync(session.At("/app.js"));
         Assert.Contains($"\"{origin}/headers\"", script, StringComparison.Ordinal);
+        // ws:// from an https page would be blocked as mixed content: the device's WebSocket URL becomes wss://.
+        Assert.True(script.Contains($"\"wss://{session.Origin.Authority}/ws\"", StringComparison.Ordinal), "the device's ws:// URL is not the session's wss:// one: " + script);
 
         // Browsers accept gzip and the device would compress: the proxy must ask for a plain body to rewrite it.
         foreach (var path in new[] { "/links.html", "/app.js" })
@@ -206,12 +208,14 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
 
     /// <remarks>
     /// Not spelled out by the design ("absolute references to the device's origin"), but common in device pages:
-    /// protocol-relative references, an upper-case scheme, and JSON with escaped slashes (PHP's json_encode).
+    /// protocol-relative references, an upper-case scheme, JSON with escaped slashes (PHP's json_encode), and a
+    /// <c>ws://</c> URL to the device (which an https session page may not even open: mixed content).
     /// </remarks>
     [Theory]
     [InlineData("/spellings.html", "//127.0.0.1:{0}/logo.png")]
     [InlineData("/spellings.html", "HTTP://127.0.0.1:{0}/home")]
     [InlineData("/config.json", "http:\\/\\/127.0.0.1:{0}\\/headers")]
+    [InlineData("/app.js", "ws://127.0.0.1:{0}/ws")]
     public async Task AbsoluteLinks_InOtherSpellings_AreRewrittenToo(string path, string deviceReference)
     {
         var endpoint = await world.AddEndpointAsync("links-spellings", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });

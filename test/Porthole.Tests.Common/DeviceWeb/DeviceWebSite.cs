@@ -195,6 +195,7 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
             """);
         await File.WriteAllTextAsync(Path.Combine(DocumentRoot, "app.js"), $$"""
             const deviceApi = "{{origin}}/headers";
+            const deviceSocket = "ws://127.0.0.1:{{HttpPort}}/ws";
 
             """);
 
