@@ -226,6 +226,23 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task CliOptions_HostHeaderAndRewriteLinks_TakeEffect_AndCanBeTurnedOff()
+    {
+        var endpoint = "cli-options-" + Guid.NewGuid().ToString("N")[..6];
+        await world.Stack.CliOkAsync("endpoints", "add", WebProxyStack.Gateway, "--name", endpoint, "--host", "127.0.0.1", "--port", WebProxyStack.Port(world.Device.HttpPort),
+            "--protocol", "http", "--host-header", "hmi.line-a.example", "--rewrite-links", "true");
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        Assert.Contains("\"host\":\"hmi.line-a.example\"", await browser.Http.GetStringAsync(session.At("/headers")), StringComparison.Ordinal);
+        Assert.DoesNotContain(world.Device.HttpOrigin, await browser.Http.GetStringAsync(session.At("/links.html")), StringComparison.Ordinal);
+
+        await world.Stack.CliOkAsync("endpoints", "update", $"{WebProxyStack.Gateway}/{endpoint}", "--host-header", "", "--rewrite-links", "false");
+        var next = await world.EnterWebSessionAsync(browser, endpoint);
+        Assert.Contains($"\"host\":\"127.0.0.1:{world.Device.HttpPort}\"", await browser.Http.GetStringAsync(next.At("/headers")), StringComparison.Ordinal);
+        Assert.Contains(world.Device.HttpOrigin, await browser.Http.GetStringAsync(next.At("/links.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeviceWebSocketUrl_InAScript_BecomesTheSessionsWssUrl()
     {
         var endpoint = await world.AddEndpointAsync("links-ws", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
