@@ -34,7 +34,7 @@ public sealed class DeviceAddress
 
         // A reference ends where the authority ends: not followed by more host characters or a port.
         _absoluteReference = new Regex(
-            $@"(?<scheme>https?:)?(?<slashes>//|\\/\\/)(?:{alternatives})(?![A-Za-z0-9.\-]|:[0-9])",
+            $@"(?<scheme>(?:https?|wss?):)?(?<slashes>//|\\/\\/)(?:{alternatives})(?![A-Za-z0-9.\-]|:[0-9])",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
     }
 
@@ -77,13 +77,19 @@ public sealed class DeviceAddress
         return location;
     }
 
-    /// <summary>Replaces absolute references to the device (<c>http://ip:port/…</c>, <c>//ip/…</c>, JSON-escaped too) with the session origin.</summary>
+    /// <summary>
+    /// Replaces absolute references to the device (<c>http://ip:port/…</c>, <c>ws://ip/…</c>, <c>//ip/…</c>, JSON-escaped
+    /// too) with the session origin; WebSocket URLs keep being WebSocket URLs, secure when the session origin is.
+    /// </summary>
     public string RewriteAbsoluteReferences(string text, SessionOrigin origin) =>
         _absoluteReference.Replace(text, match =>
         {
             var slashes = match.Groups["slashes"].Value;
-            var scheme = match.Groups["scheme"].Success ? origin.Scheme + ":" : "";
-            return scheme + slashes + origin.Authority;
+            var scheme = match.Groups["scheme"];
+            var prefix = !scheme.Success ? ""
+                : scheme.Value.StartsWith("ws", StringComparison.OrdinalIgnoreCase) ? (origin.IsSecure ? "wss:" : "ws:")
+                : origin.Scheme + ":";
+            return prefix + slashes + origin.Authority;
         });
 
     private static string HostOnly(string authority)

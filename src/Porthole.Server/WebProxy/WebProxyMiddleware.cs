@@ -132,7 +132,12 @@ public sealed class WebProxyMiddleware(
         context.Response.Body = responseBody;
         session.Touch(time.GetUtcNow());
 
-        var error = await forwarder.SendAsync(context, DestinationPrefix, session.Invoker, RequestConfig, session.Transformer);
+        ForwarderError error;
+        using (session.BeginRequest())
+        {
+            error = await forwarder.SendAsync(context, DestinationPrefix, session.Invoker, RequestConfig, session.Transformer, session.Ended);
+        }
+
         if (error != ForwarderError.None)
         {
             await ReportFailureAsync(context, session, error);

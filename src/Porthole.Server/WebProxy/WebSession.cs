@@ -14,6 +14,8 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
     private string? _cookieHash;
     private long _lastActivityTicks = createdAt.UtcTicks;
     private long _requests;
+    private int _inFlight;
+    private readonly CancellationTokenSource _ended = new();
     private long _bytesIn;
     private long _bytesOut;
     private string? _endReason;
@@ -110,6 +112,25 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
 
     public void Touch(DateTimeOffset at) => Interlocked.Exchange(ref _lastActivityTicks, at.UtcTicks);
 
+    /// <summary>Cancelled when the session ends: requests still running (WebSockets, event streams, downloads) stop with it.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    /// <summary>
+    /// Marks a request as running until the result is disposed. A session with a request running is not idle: an open
+    /// WebSocket or event stream of a live panel keeps it, even when no new request comes for a long time.
+    /// </summary>
+    public RequestScope BeginRequest()
+    {
+        Interlocked.Increment(ref _inFlight);
+        return new RequestScope(this);
+    }
+
+    /// <summary>Ends the running-request mark of <see cref="BeginRequest"/>.</summary>
+    public readonly struct RequestScope(WebSession session) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref session._inFlight);
+    }
+
     /// <summary>Why the session must end now (idle or too old), or <c>null</c>.</summary>
     public string? ExpiryReason(DateTimeOffset now, WebProxyOptions options)
     {
@@ -118,7 +139,8 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
             return $"web session reached its maximum lifetime of {options.MaxLifetime}";
         }
 
-        return now - LastActivity >= options.IdleTimeout ? $"web session idle for {options.IdleTimeout}" : null;
+        var idle = Volatile.Read(ref _inFlight) == 0 && now - LastActivity >= options.IdleTimeout;
+        return idle ? $"web session idle for {options.IdleTimeout}" : null;
     }
 
     /// <summary>Marks the session ended; returns <c>false</c> when it already was.</summary>
@@ -153,6 +175,7 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
     /// <summary>Closes the pooled tunnel connections.</summary>
     public void Dispose()
     {
+        _ended.Cancel();
         Invoker?.Dispose();
         TakeWarm()?.Dispose();
     }

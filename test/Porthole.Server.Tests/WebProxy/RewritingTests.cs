@@ -65,6 +65,16 @@ public sealed class RewritingTests
     }
 
     [Theory]
+    [InlineData("https", "new WebSocket('ws://192.168.1.2:8080/live')", "new WebSocket('wss://abcdefghijklmnopqrstuvwxyz.localhost:8443/live')")]
+    [InlineData("http", "new WebSocket('ws://192.168.1.2:8080/live')", "new WebSocket('ws://abcdefghijklmnopqrstuvwxyz.localhost:8443/live')")]
+    [InlineData("https", "'wss://192.168.1.2:8080/live'", "'wss://abcdefghijklmnopqrstuvwxyz.localhost:8443/live'")]
+    public void WebSocketUrls_StayWebSocketUrls_SecureOnASecureOrigin(string originScheme, string body, string expected)
+    {
+        var device = new DeviceAddress("http", "192.168.1.2", 8080, null);
+        Assert.Equal(expected, device.RewriteAbsoluteReferences(body, new SessionOrigin(originScheme, Origin.Authority)));
+    }
+
+    [Theory]
     [InlineData("sid=1; Domain=192.168.1.20; Path=/; HttpOnly", true, "sid=1; Path=/; HttpOnly")]
     [InlineData("sid=1; domain=.example.com; Secure; SameSite=Lax", true, "sid=1; Secure; SameSite=Lax")]
     [InlineData("sid=1; Domain=192.168.1.20; Secure; Path=/app", false, "sid=1; Path=/app")]
