@@ -242,6 +242,25 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
         Assert.Contains(world.Device.HttpOrigin, await browser.Http.GetStringAsync(next.At("/links.html")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(DeviceWebSite.Latin1PagePath)]
+    [InlineData("/latin1-undeclared.html")]
+    public async Task Latin1Page_KeepsItsBytes_WhenItsLinksAreRewritten(string path)
+    {
+        var endpoint = await world.AddEndpointAsync("latin1", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var direct = new HttpClient();
+        var original = await direct.GetByteArrayAsync(world.Device.HttpOrigin + path);
+
+        var proxied = await browser.Http.GetByteArrayAsync(session.At(path));
+
+        // Exactly the device's bytes with only its origin replaced: no re-encoding of ä ö ü ß °.
+        var expected = System.Text.Encoding.Latin1.GetBytes(System.Text.Encoding.Latin1.GetString(original)
+            .Replace(world.Device.HttpOrigin, session.Origin.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
+        Assert.True(expected.SequenceEqual(proxied), "the page's bytes changed: " + Convert.ToHexString(proxied));
+    }
+
     [Fact]
     public async Task DeviceWebSocketUrl_InAScript_BecomesTheSessionsWssUrl()
     {

@@ -303,6 +303,17 @@ public sealed class DeviceWebSiteTests(DeviceWebSite device) : IClassFixture<Dev
         Assert.Contains($"src=\"//127.0.0.1:{device.HttpPort}/logo.png\"", await http.GetStringAsync($"{device.HttpOrigin}/spellings.html"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Latin1Page_IsDeclaredAsSuch()
+    {
+        using var http = Client();
+        using var response = await http.GetAsync(device.HttpOrigin + DeviceWebSite.Latin1PagePath);
+        Assert.Equal("iso-8859-1", response.Content.Headers.ContentType?.CharSet);
+        Assert.Contains((byte)0xFC, await response.Content.ReadAsByteArrayAsync());
+        using var undeclared = await http.GetAsync(device.HttpOrigin + "/latin1-undeclared.html");
+        Assert.Null(undeclared.Content.Headers.ContentType?.CharSet);
+    }
+
     private static FormUrlEncodedContent LoginForm(string password = DeviceWebSite.Password) =>
         new([new("username", DeviceWebSite.User), new("password", password)]);
 

@@ -32,6 +32,9 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
     public const string DownloadPath = "/files/firmware.bin";
     public const long DownloadLength = 64L * 1024 * 1024;
 
+    /// <summary>An ISO-8859-1 page (declared as such in Content-Type; <c>/latin1-undeclared.html</c> is the same without a charset).</summary>
+    public const string Latin1PagePath = "/latin1.html";
+
     /// <summary>An HTML page of about 17 MiB with absolute links to the device at its start and end.</summary>
     public const string BigPagePath = "/big.html";
 
@@ -218,6 +221,11 @@ public sealed class DeviceWebSite : IAsyncLifetime, IAsyncDisposable
             </body></html>
 
             """);
+
+        // An older European device: ISO-8859-1 bytes (ä ö ü ß °), declared in the header or not at all.
+        var latin1 = System.Text.Encoding.Latin1.GetBytes($"<!doctype html><html><body><h1 id=\"title\">Temperatur \u00e4u\u00dferst: 21\u00b0C \u00fcber Grenzwert</h1><a href=\"{origin}/home\">Zur\u00fcck</a></body></html>\n");
+        await File.WriteAllBytesAsync(Path.Combine(DocumentRoot, "latin1.html"), latin1);
+        await File.WriteAllBytesAsync(Path.Combine(DocumentRoot, "latin1-undeclared.html"), latin1);
 
         // Past the proxy's 16 MiB rewrite limit: must pass unchanged and whole.
         await using var big = new StreamWriter(Path.Combine(DocumentRoot, BigPagePath.TrimStart('/')));

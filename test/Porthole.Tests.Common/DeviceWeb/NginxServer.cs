@@ -99,6 +99,10 @@ public sealed class NginxServer : IAsyncDisposable
                 root {{root}};
                 index index.html;
 
+                location = /latin1.html {
+                  charset iso-8859-1;
+                }
+
                 location /basic/ {
                   auth_basic "Device administration";
                   auth_basic_user_file {{htpasswd}};
