@@ -262,6 +262,25 @@ public sealed class DeviceCompatibilityTests(WebProxyStack world) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Head_OfARewrittenPage_AndOfTheFirmware_AnswerHeadersOnly()
+    {
+        var endpoint = await world.AddEndpointAsync("head", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        using var firmware = await browser.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, session.At(DeviceWebSite.DownloadPath)));
+        Assert.Equal(HttpStatusCode.OK, firmware.StatusCode);
+        Assert.Equal(DeviceWebSite.DownloadLength, firmware.Content.Headers.ContentLength);
+
+        using var page = await browser.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, session.At("/links.html")));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Empty(await page.Content.ReadAsByteArrayAsync());
+
+        // The connection is still usable afterwards (a HEAD answered with a body would desynchronise it).
+        Assert.Contains("Test device", await browser.Http.GetStringAsync(session.At("/")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeviceWebSocketUrl_InAScript_BecomesTheSessionsWssUrl()
     {
         var endpoint = await world.AddEndpointAsync("links-ws", world.Device.HttpPort, extra: new JsonObject { ["rewriteAbsoluteLinks"] = true });
