@@ -82,6 +82,23 @@ public sealed class DeviceAuthenticationTests(WebProxyStack world) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Digest_WithoutAStoredCredential_TheBrowsersAnswerReachesTheDevice_EvenForAnUpload()
+    {
+        var endpoint = await world.AddEndpointAsync("digest-browser", world.Device.DigestPort);
+        using var browser = new WebProxyClient(world.Stack);
+        // What the user types into the browser's prompt; the browser computes the digest responses.
+        browser.Handler.Credentials = new NetworkCredential(DeviceWebSite.User, DeviceWebSite.Password);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+
+        Assert.Contains("Digest area", await browser.Http.GetStringAsync(session.At("/digest/")), StringComparison.Ordinal);
+        var content = new RandomContent(5_000_000, seed: 6);
+        using var response = await browser.Http.PostAsync(session.At("/digest/upload"), content);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"upload: {(int)response.StatusCode} {body}");
+        Assert.Equal(content.Sha256, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
     public async Task Digest_WithAStoredCredential_IsAnsweredByTheServer_OnEveryPage()
     {
         var endpoint = await world.AddEndpointAsync("digest-stored", world.Device.DigestPort);
