@@ -73,6 +73,35 @@ public sealed class WebSessionLifetimeTests(ShortLivedWebProxyStack world) : ICl
     }
 
     [Fact]
+    public async Task LivePanel_WebSocket_IsClosedAtTheMaximumLifetime()
+    {
+        var endpoint = await world.AddEndpointAsync("panel-max", world.Device.HttpPort);
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        using var socket = await browser.ConnectWebSocketAsync(new UriBuilder(session.At("/ws")) { Scheme = "wss" }.Uri, session.Origin.GetLeftPart(UriPartial.Authority));
+        var opened = DateTime.UtcNow;
+
+        // Only WebSocket traffic, no requests: the server's sweeper must end the session (it looks every 15 s).
+        var closed = false;
+        while (!closed && DateTime.UtcNow - opened < TimeSpan.FromSeconds(45))
+        {
+            try
+            {
+                closed = await WebProxyClient.EchoAsync(socket, "tick") != "tick";
+            }
+            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+            {
+                closed = true;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(closed, "the WebSocket outlived its session's 15 s maximum lifetime by 30 s");
+        Assert.True(DateTime.UtcNow - opened > TimeSpan.FromSeconds(13), "closed before the maximum lifetime");
+    }
+
+    [Fact]
     public async Task BusySession_EndsAtItsMaximumLifetime()
     {
         var endpoint = await world.AddEndpointAsync("busy", world.Device.Http10Port);
