@@ -202,6 +202,23 @@ public sealed class StreamingTests(WebProxyStack world, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task UploadAndDownload_ThroughAnHttpsDevice_ArriveIntact()
+    {
+        var endpoint = await world.AddEndpointAsync("tls-stream", world.Device.HttpsPort, "https");
+        using var browser = new WebProxyClient(world.Stack);
+        var session = await world.EnterWebSessionAsync(browser, endpoint);
+        var content = new RandomContent(30_000_000, seed: 13);
+
+        using var upload = await browser.Http.PostAsync(session.At("/upload"), content);
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        Assert.Equal(content.Sha256, JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("sha256").GetString());
+
+        using var download = await browser.Http.GetAsync(session.At(DeviceWebSite.DownloadPath), HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await download.Content.ReadAsStreamAsync();
+        Assert.Equal(world.Device.DownloadSha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)));
+    }
+
+    [Fact]
     public async Task Upload_WithExpect100Continue_ArrivesIntact()
     {
         var endpoint = await world.AddEndpointAsync("expect", world.Device.HttpPort);
