@@ -82,7 +82,17 @@ public static class AgentCommandLine
         {
             Description = "Never dial these targets, in addition to link-local/metadata, multicast and the server itself (repeatable)",
         };
-        var command = new Command("run", "Connect to the server and serve remote-access sessions until stopped") { stateDir, disable, allow, deny };
+        var keepAliveInterval = new Option<double>("--keep-alive-interval")
+        {
+            Description = "Seconds between keep-alive pings on the control channel and every session (default 15)",
+            DefaultValueFactory = _ => KeepAliveSettings.Default.Interval.TotalSeconds,
+        };
+        var keepAliveTimeout = new Option<double>("--keep-alive-timeout")
+        {
+            Description = "Seconds of silence beyond the interval after which the server counts as gone (default 15)",
+            DefaultValueFactory = _ => KeepAliveSettings.Default.Timeout.TotalSeconds,
+        };
+        var command = new Command("run", "Connect to the server and serve remote-access sessions until stopped") { stateDir, disable, allow, deny, keepAliveInterval, keepAliveTimeout };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var store = new AgentStateStore(parse.GetValue(stateDir)!);
@@ -114,18 +124,21 @@ public static class AgentCommandLine
                 }));
             var remoteAccessEnabled = !(parse.GetValue(disable) || state.RemoteAccessDisabled);
             List<TargetRule> allowed, denied;
+            KeepAliveSettings keepAlive;
             try
             {
                 allowed = [.. (parse.GetValue(allow) ?? []).Select(TargetRule.Parse)];
                 denied = [.. (parse.GetValue(deny) ?? []).Select(TargetRule.Parse)];
+                keepAlive = new KeepAliveSettings(TimeSpan.FromSeconds(parse.GetValue(keepAliveInterval)), TimeSpan.FromSeconds(parse.GetValue(keepAliveTimeout)));
+                keepAlive.Validate("--keep-alive-interval and --keep-alive-timeout");
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException or OverflowException or ArgumentException)
             {
                 await Console.Error.WriteLineAsync("porthole-agent: " + ex.Message);
                 return 2;
             }
 
-            var runner = new AgentRunner(state, remoteAccessEnabled, allowed, denied, loggers.CreateLogger("porthole-agent"));
+            var runner = new AgentRunner(state, remoteAccessEnabled, allowed, denied, keepAlive, loggers.CreateLogger("porthole-agent"));
             return await runner.RunAsync(cancellationToken);
         });
         return command;

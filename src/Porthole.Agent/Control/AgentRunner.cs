@@ -13,7 +13,7 @@ namespace Porthole.Agent.Control;
 /// backoff. Stops for good only when the server says retrying cannot help (credential rejected, protocol
 /// refused).
 /// </summary>
-public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IReadOnlyList<TargetRule> allow, IReadOnlyList<TargetRule> deny, ILogger logger)
+public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IReadOnlyList<TargetRule> allow, IReadOnlyList<TargetRule> deny, KeepAliveSettings keepAlive, ILogger logger)
 {
     /// <summary>Exit code when the server rejected the device credential.</summary>
     public const int CredentialRejectedExitCode = 3;
@@ -28,7 +28,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         var server = new Uri(state.Server);
         var trust = new ServerTrust(state.Fingerprint, state.CaCertificatePath, state.Insecure);
         using var invoker = new HttpMessageInvoker(trust.CreateHandler());
-        var connector = new DataWebSocketConnector(invoker);
+        var connector = new DataWebSocketConnector(invoker, keepAlive);
         var policy = TargetPolicy.CreateDefault(allow, deny, await ServerEndpointsAsync(server, cancellationToken).ConfigureAwait(false));
         var sessions = new SessionHandler(server, state.Credential, connector, () => remoteAccessEnabled, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
@@ -90,7 +90,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         }
     }
 
-    private async Task<string> ServeAsync(ClientWebSocket webSocket, Uri server, SessionHandler sessions, CancellationToken cancellationToken)
+    private async Task<string> ServeAsync(WebSocket webSocket, Uri server, SessionHandler sessions, CancellationToken cancellationToken)
     {
         using var control = new ControlChannel(webSocket);
         await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName()), cancellationToken).ConfigureAwait(false);

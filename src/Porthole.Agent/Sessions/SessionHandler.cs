@@ -35,7 +35,7 @@ public sealed class SessionHandler(Uri server, string credential, DataWebSocketC
 
         using (socket)
         {
-            ClientWebSocket webSocket;
+            WebSocket webSocket;
             try
             {
                 var uri = DataWebSocketConnector.ToWebSocketUri(server, $"/api/v1/agent/sessions/{Uri.EscapeDataString(open.SessionId)}");

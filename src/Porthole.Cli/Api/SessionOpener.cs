@@ -15,7 +15,7 @@ public sealed class SessionOpener(PortholeApiClient api)
     private readonly DataWebSocketConnector _connector = new(api.WebSocketInvoker);
 
     /// <summary>Opens a session to <paramref name="target"/> and returns its connected data WebSocket.</summary>
-    public async Task<ClientWebSocket> OpenAsync(EndpointRef target, CancellationToken cancellationToken)
+    public async Task<WebSocket> OpenAsync(EndpointRef target, CancellationToken cancellationToken)
     {
         var session = await api.CreateSessionAsync(new CreateSessionRequest(target.Device, target.Endpoint), cancellationToken);
         var uri = DataWebSocketConnector.ToWebSocketUri(api.BaseAddress, session.StreamPath);

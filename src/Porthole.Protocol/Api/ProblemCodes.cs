@@ -27,4 +27,6 @@ public static class ProblemCodes
     public const string NotWebEndpoint = "not-web-endpoint";
     public const string TlsCertificateChanged = "tls-certificate-changed";
     public const string WebSessionNotFound = "web-session-not-found";
+    public const string ShuttingDown = "server-shutting-down";
+    public const string StorageUnavailable = "storage-unavailable";
 }

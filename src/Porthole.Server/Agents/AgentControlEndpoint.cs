@@ -1,10 +1,13 @@
 using System.Net.WebSockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Porthole.Server.Hosting;
 using Porthole.Protocol.Control;
 using Porthole.Server.Audit;
 using Porthole.Server.Data;
 using Porthole.Server.Identity;
 using Porthole.Server.Relay;
+using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Transport;
 
 namespace Porthole.Server.Agents;
@@ -24,9 +27,16 @@ public static class AgentControlEndpoint
     }
 
     private static async Task RunAsync(
-        HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, ILoggerFactory loggers)
+        HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, IOptions<PortholeServerOptions> options, ShutdownDrain drain, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(AgentControlEndpoint));
+        if (drain.Draining)
+        {
+            // An agent accepted now would only be closed again in a moment; it retries with backoff.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
@@ -38,8 +48,8 @@ public static class AgentControlEndpoint
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.SubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         using var control = new ControlChannel(webSocket);
@@ -67,15 +77,19 @@ public static class AgentControlEndpoint
         AgentLog.Connected(logger, deviceName, hello.AgentVersion, version.Value, hello.RemoteAccessEnabled ? "enabled" : "disabled");
 
         string endReason;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, channel.Closed);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+
+        // Closing from this side sends the close frame and lets the receive loop end on the agent's answer: cancelling
+        // the pending receive instead would reset the connection, and the agent would never learn why.
+        using var onClose = channel.Closed.Register(() => _ = CloseThenStopAsync(control, channel, stop));
         try
         {
-            endReason = await ReceiveLoopAsync(control, channel, broker, scopes, logger, deviceName, linked.Token);
+            endReason = await ReceiveLoopAsync(control, channel, broker, scopes, logger, deviceName, stop.Token);
+            endReason = channel.CloseReason ?? endReason;
         }
         catch (OperationCanceledException)
         {
             endReason = channel.CloseReason ?? "connection aborted";
-            await control.CloseAsync(WebSocketCloseStatus.NormalClosure, channel.CloseReason ?? "closing");
         }
         catch (WebSocketException ex)
         {
@@ -123,6 +137,21 @@ public static class AgentControlEndpoint
                     AgentLog.BadMessage(logger, deviceName, read.Error ?? $"unexpected '{read.Message?.GetType().Name}'");
                     break;
             }
+        }
+    }
+
+    private static async Task CloseThenStopAsync(ControlChannel control, AgentControlChannel channel, CancellationTokenSource stop)
+    {
+        await WebSocketClosing.CloseOutputAsync(control.WebSocket, WebSocketCloseStatus.NormalClosure, channel.CloseReason ?? "closing");
+        await Task.Delay(WebSocketClosing.Timeout);
+        try
+        {
+            // The agent did not answer the close in time.
+            await stop.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It did; the request is over.
         }
     }
 

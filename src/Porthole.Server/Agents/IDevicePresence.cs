@@ -9,6 +9,9 @@ public interface IDevicePresence
     /// <summary>The device's channel, or <c>null</c> when the device is offline.</summary>
     IAgentChannel? Find(string deviceId);
 
+    /// <summary>Every channel this node holds (to close them all when the server stops).</summary>
+    IReadOnlyCollection<IAgentChannel> Channels { get; }
+
     /// <summary>Registers a channel, closing any older channel of the same device.</summary>
     void Attach(IAgentChannel channel);
 

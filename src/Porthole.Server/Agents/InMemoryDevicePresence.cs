@@ -9,6 +9,8 @@ public sealed class InMemoryDevicePresence : IDevicePresence
 
     public IAgentChannel? Find(string deviceId) => _channels.GetValueOrDefault(deviceId);
 
+    public IReadOnlyCollection<IAgentChannel> Channels => [.. _channels.Values];
+
     public void Attach(IAgentChannel channel)
     {
         IAgentChannel? replaced = null;

@@ -1,3 +1,5 @@
+using Porthole.Tunnel.Transport;
+
 namespace Porthole.Server.Hosting;
 
 /// <summary>Server settings, bound from the <c>Porthole</c> configuration section.</summary>
@@ -35,8 +37,56 @@ public sealed class PortholeServerOptions
     /// <summary>Open sessions one user may have at once. Default: 50.</summary>
     public int MaxSessionsPerUser { get; set; } = 50;
 
+    /// <summary>
+    /// Per-role overrides of <see cref="SessionIdleTimeout"/>, <see cref="SessionMaxLifetime"/> and
+    /// <see cref="MaxSessionsPerUser"/>, keyed by role name (case-insensitive). A session runs under the roles whose
+    /// grants allow it; when several do, the most generous value wins (grants add rights, they never take them away).
+    /// Default: none.
+    /// </summary>
+    public Dictionary<string, RoleSessionLimits> RoleLimits { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The limits of a session allowed by grants of <paramref name="roles"/> (the global ones when there are none).</summary>
+    public SessionLimits LimitsFor(IEnumerable<string> roles)
+    {
+        var each = roles.Distinct(StringComparer.OrdinalIgnoreCase)
+            .Select(role => RoleLimits.GetValueOrDefault(role))
+            .Select(role => new SessionLimits(
+                role?.SessionIdleTimeout ?? SessionIdleTimeout, role?.SessionMaxLifetime ?? SessionMaxLifetime, role?.MaxSessionsPerUser ?? MaxSessionsPerUser))
+            .ToList();
+        return each.Count == 0
+            ? new SessionLimits(SessionIdleTimeout, SessionMaxLifetime, MaxSessionsPerUser)
+            : new SessionLimits(each.Max(l => l.IdleTimeout), each.Max(l => l.MaxLifetime), each.Max(l => l.MaxSessionsPerUser));
+    }
+
     /// <summary>Open sessions one device may carry at once. Default: 100.</summary>
     public int MaxSessionsPerDevice { get; set; } = 100;
+
+    /// <summary>
+    /// Time between WebSocket pings on the control channel and both legs of every session. Default: 15 seconds.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = KeepAliveSettings.Default.Interval;
+
+    /// <summary>
+    /// How much longer than <see cref="KeepAliveInterval"/> a peer may stay silent (nothing received while the server
+    /// waits to read) before its connection is closed as dead; the session ends with "no answer to keep-alive pings".
+    /// Default: 15 seconds, so a dead peer is noticed within 30 s.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = KeepAliveSettings.Default.Timeout;
+
+    /// <summary><see cref="KeepAliveInterval"/> and <see cref="KeepAliveTimeout"/> together.</summary>
+    public KeepAliveSettings KeepAlive => new(KeepAliveInterval, KeepAliveTimeout);
+
+    /// <summary>
+    /// How long a database statement waits for a lock held by another connection or process before the request is
+    /// answered 503 storage-unavailable. Whole seconds, 1 to 60. Default: 5 seconds.
+    /// </summary>
+    public TimeSpan DatabaseBusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// On a graceful stop (SIGTERM), how long open sessions may run on before they are closed with "server shutting
+    /// down". New sessions are refused (503 server-shutting-down) from the first moment. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Password attempts (login, password change) one client address may make per minute. Default: 30.</summary>
     public int LoginAttemptsPerClientPerMinute { get; set; } = 30;
@@ -79,10 +129,30 @@ public sealed class PortholeServerOptions
             throw new InvalidOperationException("Porthole:MaxSessionsPerUser and Porthole:MaxSessionsPerDevice must be at least 1.");
         }
 
+        foreach (var (role, limits) in RoleLimits)
+        {
+            if (limits.SessionIdleTimeout <= TimeSpan.Zero || limits.SessionMaxLifetime <= TimeSpan.Zero || limits.MaxSessionsPerUser < 1)
+            {
+                throw new InvalidOperationException($"Porthole:RoleLimits:{role}: SessionIdleTimeout and SessionMaxLifetime must be positive and MaxSessionsPerUser at least 1.");
+            }
+        }
+
         if (LoginAttemptsPerClientPerMinute < 1)
         {
             throw new InvalidOperationException("Porthole:LoginAttemptsPerClientPerMinute must be at least 1.");
         }
+
+        if (DatabaseBusyTimeout < TimeSpan.FromSeconds(1) || DatabaseBusyTimeout > TimeSpan.FromSeconds(60))
+        {
+            throw new InvalidOperationException("Porthole:DatabaseBusyTimeout must be between 1 and 60 seconds (e.g. 00:00:05).");
+        }
+
+        if (ShutdownDrainTimeout < TimeSpan.Zero || ShutdownDrainTimeout > TimeSpan.FromHours(1))
+        {
+            throw new InvalidOperationException("Porthole:ShutdownDrainTimeout must be between 0 and 1 hour (e.g. 00:00:30).");
+        }
+
+        KeepAlive.Validate("Porthole:KeepAliveInterval and Porthole:KeepAliveTimeout");
 
         if (ClientAttachTimeout <= TimeSpan.Zero)
         {

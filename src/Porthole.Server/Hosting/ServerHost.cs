@@ -68,6 +68,7 @@ public static class ServerHost
         app.UseMiddleware<WebProxy.WebProxyMiddleware>();
         app.UseMiddleware<Http.SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
+        app.UseMiddleware<Http.SilentPeerMiddleware>();
         app.UseWebSockets();
 
         // The console's scripts and styles (wwwroot, copied next to the binary) need no login; they run before
@@ -136,12 +137,25 @@ public static class ServerHost
             ? SelfSignedCertificate.LoadOrCreate(dataDirectory.CertificatePath)
             : null;
         builder.Services.AddSingleton(new TlsCertificateHolder(certificate));
+        var limits = builder.Configuration.GetSection(HttpLimitsOptions.SectionName).Get<HttpLimitsOptions>() ?? new HttpLimitsOptions();
+        limits.Validate();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
+            kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
             if (certificate is not null)
             {
-                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+
+                    // TLS 1.2 and 1.3 only, whatever the machine's OpenSSL policy allows (issue 8, attack 13).
+                    https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                });
             }
         });
     }
@@ -164,7 +178,9 @@ public static class ServerHost
         services.AddSingleton(TimeProvider.System);
         ConfigureDataProtection(services, dataDirectory, configuration);
         services.AddSingleton<Vault.CredentialVault>();
-        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
+        // Microsoft.Data.Sqlite retries a locked database until the command timeout; then the request gets 503.
+        var busySeconds = (int)Math.Ceiling(settings.DatabaseBusyTimeout.TotalSeconds);
+        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();
@@ -194,8 +210,14 @@ public static class ServerHost
         services.AddScoped<WebProxy.WebSessionLauncher>();
         services.AddHostedService<WebProxy.WebSessionSweeper>();
         services.AddHostedService<WebProxy.WebAccessLogWriter>();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(provider => provider.GetRequiredService<ShutdownDrain>());
+
+        // The host's own stop budget must cover the drain, then Kestrel's stop and the close handshakes after it.
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownDrainTimeout + TimeSpan.FromSeconds(15));
         services.AddProblemDetails();
         services.AddExceptionHandler<Http.BadRequestExceptionHandler>();
+        services.AddExceptionHandler<Http.StorageUnavailableExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(handlers => handlers.ThrowOnBadRequest = true);
         services.AddOpenApi("v1");
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));

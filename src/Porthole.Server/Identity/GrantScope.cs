@@ -9,10 +9,11 @@ public sealed record GrantScope(
     IReadOnlyList<string> GroupIds,
     IReadOnlyList<string> Tags,
     IReadOnlyList<string> DeviceIds,
-    IReadOnlyList<string> Actions)
+    IReadOnlyList<string> Actions,
+    string? RoleName = null)
 {
     public static GrantScope From(RoleGrant grant) => new(
-        grant.Role!.Permissions.ToHashSet(StringComparer.Ordinal), grant.GroupIds, grant.Tags, grant.DeviceIds, grant.Actions);
+        grant.Role!.Permissions.ToHashSet(StringComparer.Ordinal), grant.GroupIds, grant.Tags, grant.DeviceIds, grant.Actions, grant.Role.Name);
 
     /// <summary>No group, tag or device restriction: the grant covers every device.</summary>
     public bool CoversAllDevices => GroupIds.Count == 0 && Tags.Count == 0 && DeviceIds.Count == 0;

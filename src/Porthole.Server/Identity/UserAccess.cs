@@ -25,6 +25,12 @@ public sealed class UserAccess(string userId, string username, IReadOnlyList<Gra
     public bool Can(string permission, Device device, string? action = null) =>
         Has(permission) && grants.Any(g => g.Permissions.Contains(permission) && g.Covers(device, Groups) && g.Allows(action));
 
+    /// <summary>The roles whose grants allow <paramref name="permission"/> on <paramref name="device"/> for <paramref name="action"/> (per-role session limits).</summary>
+    public IReadOnlyList<string> RolesAllowing(string permission, Device device, string? action) =>
+        Has(permission)
+            ? [.. grants.Where(g => g.RoleName is not null && g.Permissions.Contains(permission) && g.Covers(device, Groups) && g.Allows(action)).Select(g => g.RoleName!)]
+            : [];
+
     /// <summary>Whether some grant holds <paramref name="permission"/> without any device restriction.</summary>
     public bool CanEverywhere(string permission) =>
         Has(permission) && grants.Any(g => g.Permissions.Contains(permission) && g.CoversAllDevices);

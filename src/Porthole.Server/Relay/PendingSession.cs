@@ -76,6 +76,9 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
 
     public void Finish() => _finished.TrySetResult();
 
+    /// <summary>The idle timeout and lifetime the session runs under (from the roles that allowed it); <c>null</c> means the global ones.</summary>
+    public Hosting.SessionLimits? Limits { get; set; }
+
     /// <summary>Set once both legs are joined and the relay runs; ending it ends the session.</summary>
     public SessionLifetime? Lifetime { get; private set; }
 

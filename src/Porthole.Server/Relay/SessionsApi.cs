@@ -49,8 +49,16 @@ public static class SessionsApi
         CredentialVault vault,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
+        ShutdownDrain drain,
         CancellationToken cancellationToken)
     {
+        if (drain.Draining)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ShuttingDown, "Shutting down",
+                "the server is shutting down and opens no new sessions; try again in a moment");
+        }
+
         var action = request.Action ?? Actions.Tunnel;
         if (!Actions.All.Contains(action))
         {
@@ -75,12 +83,15 @@ public static class SessionsApi
             return refusal;
         }
 
+        var limits = options.Value.LimitsFor(context.GetUserAccess().RolesAllowing(Permissions.RemoteAccessConnect, device, action));
         var (session, problem) = await opener.OpenAsync(
-            new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()), cancellationToken);
+            new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);
         if (session is null)
         {
             return problem!;
         }
+
+        session.Limits = limits;
 
         RelayLog.Opened(loggers.CreateLogger(typeof(SessionsApi)), session.Id, session.Target.Username, device.Name, endpoint.Name);
         if (serverSideSsh)
@@ -133,12 +144,13 @@ public static class SessionsApi
         using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         SessionRelayResult outcome;
-        using var lifetime = new SessionLifetime(options.Value.SessionIdleTimeout, options.Value.SessionMaxLifetime, time);
+        var limits = session.Limits ?? options.Value.LimitsFor([]);
+        using var lifetime = new SessionLifetime(limits.IdleTimeout, limits.MaxLifetime, time);
         session.Start(lifetime);
         try
         {
@@ -150,16 +162,16 @@ public static class SessionsApi
         }
 
         var result = outcome.Relay;
-        var reason = outcome.HandshakeFailure ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
+        var reason = outcome.HandshakeFailure ?? (string.IsNullOrEmpty(result.EndReason) ? null : result.EndReason) ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
         RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
-        await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(
+        // The session is over whatever the store says: a locked or full database delays its record, never drops it silently.
+        await DurableAuditWriter.WriteAsync(scopes, logger,
             "user:" + target.Username, "session.close", $"device:{target.DeviceName}/{target.EndpointName}",
-            outcome: outcome.HandshakeFailure is null ? AuditOutcomes.Success : AuditOutcomes.Failure,
-            detail: $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
-            clientAddress: target.ClientAddress);
+            outcome.HandshakeFailure is null ? AuditOutcomes.Success : AuditOutcomes.Failure,
+            $"session {session.Id}, {target.Action}, {target.Protocol}: {result.ClientToAgent.Bytes} bytes up, {result.AgentToClient.Bytes} bytes down, {duration.TotalSeconds:0.###} s, {reason}",
+            target.ClientAddress);
     }
 
     /// <summary>Sub-protocol entry that carries the client key from a browser, which cannot set headers on a WebSocket.</summary>
@@ -219,8 +231,8 @@ public static class SessionsApi
         using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = DataWebSocketConnector.KeepAliveInterval,
-            KeepAliveTimeout = DataWebSocketConnector.KeepAliveTimeout,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         });
 
         if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), webSocket))
@@ -238,6 +250,13 @@ public static class SessionsApi
             return;
         }
 
+        // Once the relay runs it owns the socket and ends on its own when the agent goes away. Returning early on
+        // RequestAborted would dispose the socket under the relay while it still reads bytes the agent sent before
+        // leaving, and lose them; only a session whose relay never started may be left at once.
         await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!session.Finished.IsCompleted && session.Joined)
+        {
+            await session.Finished;
+        }
     }
 }

@@ -23,6 +23,7 @@ public sealed class TunnelOpener(
     IDevicePresence presence,
     ISessionBroker broker,
     WebSessionRegistry webSessions,
+    ShutdownDrain drain,
     DeviceCatalog catalog,
     AuditLog audit,
     TimeProvider time,
@@ -75,16 +76,22 @@ public sealed class TunnelOpener(
     private async Task<ProblemHttpResult?> RefusalAsync(TunnelRequest request, CancellationToken cancellationToken)
     {
         var (device, settings) = (request.Device, options.Value);
+        if (drain.Draining)
+        {
+            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ShuttingDown, "Shutting down",
+                "the server is shutting down and opens no new sessions; try again in a moment");
+        }
 
         // A web session's later connections count as the one web session, which was counted when it was created.
         if (request.CheckLimits)
         {
             var active = broker.Active.Where(s => s.Target.WebSessionId is null).ToList();
             var web = webSessions.Active;
-            if (active.Count(s => s.Target.UserId == request.UserId) + web.Count(w => w.UserId == request.UserId) >= settings.MaxSessionsPerUser)
+            var perUser = request.Limits?.MaxSessionsPerUser ?? settings.MaxSessionsPerUser;
+            if (active.Count(s => s.Target.UserId == request.UserId) + web.Count(w => w.UserId == request.UserId) >= perUser)
             {
                 return ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimit, "Too many sessions",
-                    $"you already have {settings.MaxSessionsPerUser} open sessions, the most allowed; close one first");
+                    $"you already have {perUser} open sessions, the most allowed; close one first");
             }
 
             if (active.Count(s => s.Target.DeviceId == device.Id) + web.Count(w => w.DeviceId == device.Id) >= settings.MaxSessionsPerDevice)
@@ -141,7 +148,11 @@ public sealed class TunnelOpener(
 /// </summary>
 public sealed record TunnelRequest(
     Device Device, DeviceEndpoint Endpoint, string UserId, string Username, string Actor, string Action, string? ClientAddress,
-    string? WebSessionId = null, bool CheckLimits = true);
+    string? WebSessionId = null, bool CheckLimits = true)
+{
+    /// <summary>The caller's limits by role (<c>Porthole:RoleLimits</c>); <c>null</c> means the global ones.</summary>
+    public SessionLimits? Limits { get; init; }
+}
 
 /// <summary>An opened session whose agent leg is attached, or the problem that says why there is none.</summary>
 public readonly record struct TunnelOpening(PendingSession? Session, ProblemHttpResult? Problem);

@@ -112,6 +112,9 @@ public sealed class WebSession(WebSessionInfo info, SessionOrigin origin, Device
 
     public void Touch(DateTimeOffset at) => Interlocked.Exchange(ref _lastActivityTicks, at.UtcTicks);
 
+    /// <summary>Requests running through the session now.</summary>
+    public int RequestsRunning => Volatile.Read(ref _inFlight);
+
     /// <summary>Cancelled when the session ends: requests still running (WebSockets, event streams, downloads) stop with it.</summary>
     public CancellationToken Ended => _ended.Token;
 

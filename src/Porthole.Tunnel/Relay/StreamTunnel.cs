@@ -65,11 +65,19 @@ public static class StreamTunnel
 
     private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a session that ended cleanly waits for the peer's close frame. The peer closes only after the far end
+    /// has read everything, which on a slow client takes as long as it takes; aborting sooner resets the connection and
+    /// the server loses the bytes it had not relayed yet (issue 8, fault 1). A dead peer is caught by keep-alive first.
+    /// </summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
+
     private static PumpResult Outcome(Task<PumpResult> pump) =>
         pump.IsCompletedSuccessfully ? pump.Result : new PumpResult(PumpEnd.Canceled, 0, "abandoned");
 
-    private static Task CloseAsync(WebSocket webSocket, TunnelResult result) =>
-        WebSocketClosing.CloseAsync(webSocket, WebSocketCloseStatus.NormalClosure, result.Succeeded ? "done" : "closed");
+    private static Task CloseAsync(WebSocket webSocket, TunnelResult result) => result.Succeeded
+        ? WebSocketClosing.CloseAsync(webSocket, WebSocketCloseStatus.NormalClosure, "done", DrainTimeout)
+        : WebSocketClosing.CloseAsync(webSocket, WebSocketCloseStatus.NormalClosure, "closed");
 }
 
 /// <summary>The outcome of a tunnelled session, one result per direction.</summary>

@@ -106,6 +106,7 @@ public static class WebSocketPump
 
     internal static string Describe(Exception ex) => ex switch
     {
+        _ when FindSilentPeer(ex) is { } silent => silent.Message,
         WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely } => "connection closed without a close frame",
         IOException { InnerException: System.Net.Sockets.SocketException se } => se.SocketErrorCode switch
         {
@@ -115,4 +116,17 @@ public static class WebSocketPump
         },
         _ => ex.Message,
     };
+
+    private static Transport.PeerSilentException? FindSilentPeer(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is Transport.PeerSilentException silent)
+            {
+                return silent;
+            }
+        }
+
+        return null;
+    }
 }

@@ -33,7 +33,7 @@ public static class WebSocketRelay
             await abort.CancelAsync().ConfigureAwait(false);
             var sent = await clientToAgent.ConfigureAwait(false);
             var received = await agentToClient.ConfigureAwait(false);
-            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason });
+            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
         }
 
         var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
@@ -43,14 +43,24 @@ public static class WebSocketRelay
             // failed; tell the side still alive why, then stop.
             var fromClient = first == clientToAgent;
             var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
-            var (alive, reason) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+            var (alive, side) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+
+            // The cause after the side ("agent disconnected: no answer to keep-alive pings for 30 s"), clipped to fit.
+            var cause = outcome.Reason is { Length: > 0 } r && r.IndexOf(": ", StringComparison.Ordinal) is var colon and >= 0 ? r[(colon + 2)..] : null;
+            var reason = cause is null ? side : $"{side}: {cause}";
             await WebSocketClosing.CloseOutputAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
+
+            // Let the live side answer the close frame before tearing down: cancelling its pending receive aborts the
+            // connection with a reset, and a reset can overtake the close frame, so the user would never see why.
+            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
             await abort.CancelAsync().ConfigureAwait(false);
         }
 
         var up = await clientToAgent.ConfigureAwait(false);
         var down = await agentToClient.ConfigureAwait(false);
-        return new RelayResult(up, down);
+
+        // The direction that ended first says why; the other one was only cancelled because of it.
+        return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
     }
 
     private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionLifetime? lifetime, CancellationToken cancellationToken)
@@ -99,7 +109,10 @@ public static class WebSocketRelay
 }
 
 /// <summary>Bytes and end reason of each direction of a relayed session.</summary>
-public readonly record struct RelayResult(PumpResult ClientToAgent, PumpResult AgentToClient)
+/// <param name="ClientToAgent">Bytes and end of the client-to-agent direction.</param>
+/// <param name="AgentToClient">Bytes and end of the agent-to-client direction.</param>
+/// <param name="EndReason">Why the session ended, from the direction that ended first (or the lifetime); <c>null</c> for an orderly close without a reason.</param>
+public readonly record struct RelayResult(PumpResult ClientToAgent, PumpResult AgentToClient, string? EndReason = null)
 {
     /// <summary>Total payload bytes relayed.</summary>
     public long TotalBytes => ClientToAgent.Bytes + AgentToClient.Bytes;

@@ -1,50 +1,106 @@
+using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
 using Porthole.Protocol.Control;
 
 namespace Porthole.Tunnel.Transport;
 
-/// <summary>Opens WebSockets to the server with the client's trust settings, proxy and keep-alive.</summary>
-public sealed class DataWebSocketConnector(HttpMessageInvoker invoker)
+/// <summary>
+/// Opens WebSockets to the server with the client's trust settings, proxy and keep-alive. The HTTP/1.1 upgrade
+/// (RFC 6455 section 4.1) is done here rather than by <see cref="ClientWebSocket"/> so that the connection under
+/// the WebSocket can be watched for a silent peer (<see cref="SilentPeerStream"/>).
+/// </summary>
+public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAliveSettings? keepAlive = null)
 {
-    /// <summary>Interval of WebSocket pings; also detects a dead peer together with <see cref="KeepAliveTimeout"/>.</summary>
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+    /// <summary>RFC 6455 section 1.3: the GUID the server appends to the key in <c>Sec-WebSocket-Accept</c>.</summary>
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    /// <summary>A peer that does not answer a ping within this time is considered gone.</summary>
-    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Longest wait for the server's answer to the upgrade (TCP, TLS and HTTP together). Keep-alive watches a connection
+    /// only once it is a WebSocket; before that a server that accepts the connection but never answers would hang the
+    /// agent's reconnect loop for good.
+    /// </summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The keep-alive of WebSockets this connector opens.</summary>
+    public KeepAliveSettings KeepAlive { get; } = keepAlive ?? KeepAliveSettings.Default;
 
     /// <summary>
     /// Connects to <paramref name="uri"/> (ws/wss) with <c>Authorization: Bearer</c> and optional extra headers.
     /// </summary>
-    public async Task<ClientWebSocket> ConnectAsync(Uri uri, string bearer, string subProtocol, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
+    /// <exception cref="WebSocketRejectedException">The server answered with an HTTP status instead of 101.</exception>
+    /// <exception cref="WebSocketException">The connection failed (its inner exception says how) or the answer was not a valid upgrade.</exception>
+    public async Task<WebSocket> ConnectAsync(Uri uri, string bearer, string subProtocol, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
     {
-        var ws = new ClientWebSocket();
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        using var request = new HttpRequestMessage(HttpMethod.Get, ToHttpUri(uri))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+        request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+        request.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", key);
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Protocol", subProtocol);
+        if (headers is not null)
+        {
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        HttpResponseMessage response;
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(HandshakeTimeout);
         try
         {
-            ws.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
-            if (headers is not null)
+            response = await invoker.SendAsync(request, handshake.Token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            // The same shape ClientWebSocket uses, so callers tell connection failures apart by the inner exception.
+            throw new WebSocketException(WebSocketError.Faulted, "Unable to connect to the remote server", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WebSocketException(WebSocketError.Faulted, $"the server did not answer the WebSocket upgrade within {HandshakeTimeout.TotalSeconds:0} s", ex);
+        }
+
+        try
+        {
+            if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
             {
-                foreach (var (name, value) in headers)
-                {
-                    ws.Options.SetRequestHeader(name, value);
-                }
+                throw new WebSocketRejectedException(response.StatusCode, new WebSocketException(
+                    WebSocketError.NotAWebSocket, $"The server returned status code '{(int)response.StatusCode}' when status code '101' was expected."));
             }
 
-            ws.Options.AddSubProtocol(subProtocol);
-            ws.Options.KeepAliveInterval = KeepAliveInterval;
-            ws.Options.KeepAliveTimeout = KeepAliveTimeout;
-            ws.Options.CollectHttpResponseDetails = true;
-            await ws.ConnectAsync(uri, invoker, cancellationToken).ConfigureAwait(false);
-            return ws;
-        }
-        catch (WebSocketException ex) when (ws.HttpStatusCode is not 0 and not System.Net.HttpStatusCode.SwitchingProtocols)
-        {
-            var status = ws.HttpStatusCode;
-            ws.Dispose();
-            throw new WebSocketRejectedException(status, ex);
+            var expectedAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+            if (!response.Headers.TryGetValues("Sec-WebSocket-Accept", out var accept) || accept.FirstOrDefault() != expectedAccept)
+            {
+                throw new WebSocketException(WebSocketError.HeaderError, "the server's Sec-WebSocket-Accept does not match the key");
+            }
+
+            if (!response.Headers.TryGetValues("Sec-WebSocket-Protocol", out var chosen) || chosen.FirstOrDefault() != subProtocol)
+            {
+                throw new WebSocketException(WebSocketError.UnsupportedProtocol, $"the server did not accept the sub-protocol '{subProtocol}'");
+            }
+
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return WebSocket.CreateFromStream(new SilentPeerStream(stream, KeepAlive), new WebSocketCreationOptions
+            {
+                IsServer = false,
+                SubProtocol = subProtocol,
+                KeepAliveInterval = KeepAlive.Interval,
+                KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
+            });
         }
         catch
         {
-            ws.Dispose();
+            response.Dispose();
             throw;
         }
     }
@@ -58,6 +114,13 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker)
         };
         return builder.Uri;
     }
+
+    private static Uri ToHttpUri(Uri uri) => uri.Scheme switch
+    {
+        "wss" => new UriBuilder(uri) { Scheme = Uri.UriSchemeHttps }.Uri,
+        "ws" => new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp }.Uri,
+        _ => uri,
+    };
 
     /// <summary>The sub-protocol of a session's data WebSocket.</summary>
     public const string DataSubProtocol = ControlProtocol.DataSubProtocol;

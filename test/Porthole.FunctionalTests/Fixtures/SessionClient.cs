@@ -19,7 +19,7 @@ public static class SessionClient
     }
 
     /// <summary>Opens the session and joins its stream.</summary>
-    public static async Task<ClientWebSocket> OpenAsync(PortholeStack stack, string device, string endpoint, string action)
+    public static async Task<WebSocket> OpenAsync(PortholeStack stack, string device, string endpoint, string action)
     {
         using var response = await RequestAsync(stack, device, endpoint, action);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());

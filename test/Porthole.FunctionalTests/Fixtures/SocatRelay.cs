@@ -38,6 +38,23 @@ public sealed class SocatRelay : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOPs socat and every connection it carries: the link goes silent, no FIN, no RST.</summary>
+    public Task FreezeAsync() => SignalAllAsync("STOP");
+
+    /// <summary>SIGCONTs what <see cref="FreezeAsync"/> stopped.</summary>
+    public Task ThawAsync() => SignalAllAsync("CONT");
+
+    private async Task SignalAllAsync(string signal)
+    {
+        var children = await ProcessRunner.RunAsync("ps", ["-o", "pid=", "--ppid", _process!.Id.ToString(CultureInfo.InvariantCulture)]);
+        foreach (var child in children.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            await Signals.SendAsync(int.Parse(child, CultureInfo.InvariantCulture), signal);
+        }
+
+        await Signals.SendAsync(_process.Id, signal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_process is not null)

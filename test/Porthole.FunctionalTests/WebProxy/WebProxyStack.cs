@@ -20,14 +20,14 @@ public class WebProxyStack : IAsyncLifetime
     private HttpClient? _api;
 
     public WebProxyStack()
-        : this(new Dictionary<string, string?>())
+        : this([])
     {
     }
 
-    /// <param name="serverEnvironment">Settings for the server process, e.g. <c>Porthole__WebProxy__IdleTimeout</c>.</param>
-    protected WebProxyStack(IReadOnlyDictionary<string, string?> serverEnvironment)
+    /// <param name="serverArguments">Settings for the server process, e.g. <c>--Porthole:WebProxy:IdleTimeout=00:00:04</c>.</param>
+    protected WebProxyStack(IReadOnlyList<string> serverArguments)
     {
-        Stack = new PortholeStack { ServerEnvironment = serverEnvironment };
+        Stack = new PortholeStack { ServerArguments = serverArguments };
     }
 
     public PortholeStack Stack { get; }

@@ -12,12 +12,26 @@ public sealed class Gateway(string name, string stateDirectory) : IAsyncDisposab
 
     public ProcessRunner Agent => _agent ?? throw new InvalidOperationException("agent not started");
 
+    /// <summary>Extra <c>porthole-agent run</c> arguments, e.g. <c>--keep-alive-interval 1</c>; kept for restarts.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; set; } = [];
+
     public void Start(bool disableRemoteAccess = false, IReadOnlyDictionary<string, string?>? environment = null)
     {
         string[] arguments = disableRemoteAccess
-            ? ["run", "--state-dir", StateDirectory, "--disable-remote-access"]
-            : ["run", "--state-dir", StateDirectory];
+            ? ["run", "--state-dir", StateDirectory, "--disable-remote-access", .. ExtraArguments]
+            : ["run", "--state-dir", StateDirectory, .. ExtraArguments];
         _agent = ProcessRunner.Start(Binaries.Agent, arguments, environment ?? NoProxy);
+    }
+
+    /// <summary>Starts the agent again with the same state and arguments (after it was killed); the old process is reaped first.</summary>
+    public async Task RestartAsync()
+    {
+        if (_agent is not null)
+        {
+            await _agent.DisposeAsync();
+        }
+
+        Start();
     }
 
     /// <summary>The agent's environment without any proxy inherited from the machine running the tests.</summary>

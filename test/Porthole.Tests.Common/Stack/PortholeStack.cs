@@ -28,8 +28,11 @@ public sealed class PortholeStack : IAsyncLifetime
 
     public ProcessRunner Server => _server!;
 
-    /// <summary>More environment for the server process (e.g. <c>Porthole__WebProxy__IdleTimeout</c>); set before <see cref="InitializeAsync"/>.</summary>
-    public IReadOnlyDictionary<string, string?> ServerEnvironment { get; init; } = new Dictionary<string, string?>();
+    /// <summary>
+    /// Extra server arguments, e.g. <c>--Porthole:MaxSessionsPerUser=200</c>; set before the stack starts. The server
+    /// listens on a port chosen once, so <see cref="RestartServerAsync"/> brings it back at the same address.
+    /// </summary>
+    public IReadOnlyList<string> ServerArguments { get; init; } = [];
 
     /// <summary>Environment for CLI processes (including ssh's ProxyCommand): the logged-in configuration.</summary>
     public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
@@ -42,17 +45,59 @@ public sealed class PortholeStack : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Sshd = await SshdFixture.StartAsync();
+        await StartServerAsync("https://127.0.0.1:0");
+
+        var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
+        Assert.True(login.ExitCode == 0, "login failed: " + login);
+    }
+
+    private async Task StartServerAsync(string url)
+    {
         _server = ProcessRunner.Start(
             Binaries.Server,
-            ["--urls", "https://127.0.0.1:0", "--data-dir", DataDirectory],
-            new Dictionary<string, string?>(ServerEnvironment) { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
+            ["--urls", url, "--data-dir", DataDirectory, .. ServerArguments],
+            new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
         var fingerprintLine = _server.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
         Fingerprint = fingerprintLine[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+    }
 
-        var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
-        Assert.True(login.ExitCode == 0, "login failed: " + login);
+    /// <summary>
+    /// Sends SIGTERM to the server (a service manager's stop) and waits for it to exit; returns its exit code.
+    /// The previous process stays readable through <see cref="Server"/> until <see cref="RestartServerAsync"/>.
+    /// </summary>
+    public async Task<int> StopServerAsync(TimeSpan timeout)
+    {
+        await Signals.SendAsync(Server.Id, "TERM");
+        var result = await Server.RunToEndAsync(timeout: timeout);
+        return result.ExitCode;
+    }
+
+    /// <summary>Starts the server again on the same address, data directory and arguments.</summary>
+    public async Task RestartServerAsync()
+    {
+        var previous = _server;
+        var url = $"https://127.0.0.1:{ServerUrl.Port}";
+        if (previous is not null)
+        {
+            await previous.DisposeAsync();
+        }
+
+        // The port was just released by the previous process; retry briefly in case the kernel still holds it.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await StartServerAsync(url);
+                return;
+            }
+            catch (TimeoutException) when (attempt < 5)
+            {
+                await _server!.DisposeAsync();
+                await Task.Delay(500);
+            }
+        }
     }
 
     /// <summary>Runs the CLI with the logged-in configuration.</summary>
@@ -83,7 +128,8 @@ public sealed class PortholeStack : IAsyncLifetime
     }
 
     /// <summary>Registers, enrols and runs an agent for a new device, and waits until the server sees it online.</summary>
-    public async Task<Gateway> StartGatewayAsync(string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null)
+    public async Task<Gateway> StartGatewayAsync(
+        string name, bool disableRemoteAccess = false, Uri? serverUrl = null, IReadOnlyDictionary<string, string?>? agentEnvironment = null, IReadOnlyList<string>? agentArguments = null)
     {
         var token = await RegisterDeviceAsync(name);
         var stateDirectory = _directory.Combine("agents", name);
@@ -93,7 +139,7 @@ public sealed class PortholeStack : IAsyncLifetime
             timeout: TimeSpan.FromSeconds(60));
         Assert.True(enrol.ExitCode == 0, "enrol failed: " + enrol);
 
-        var gateway = new Gateway(name, stateDirectory);
+        var gateway = new Gateway(name, stateDirectory) { ExtraArguments = agentArguments ?? [] };
         gateway.Start(disableRemoteAccess, agentEnvironment);
         _owned.Add(gateway);
         await WaitForOnlineAsync(name, expected: true);

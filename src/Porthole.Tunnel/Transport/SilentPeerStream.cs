@@ -1,0 +1,131 @@
+namespace Porthole.Tunnel.Transport;
+
+/// <summary>
+/// The connection under a WebSocket, watched for a silent peer: when a read has waited longer than
+/// <see cref="KeepAliveSettings.SilenceLimit"/> without a byte arriving, the read fails with
+/// <see cref="PeerSilentException"/> (so the WebSocket, and the session on it, ends with that reason). Time is
+/// counted only while a read is pending, so a peer we are not reading from (back-pressure) is never judged.
+/// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>.
+/// </summary>
+public sealed class SilentPeerStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly TimeProvider _time;
+    private readonly long _limit;
+    private readonly TimeSpan _silenceLimit;
+    private readonly CancellationTokenSource _silent = new();
+    private readonly ITimer _timer;
+
+    // 0 when no read is pending, else the timestamp the current wait began.
+    private long _waitingSince;
+
+    public SilentPeerStream(Stream inner, KeepAliveSettings keepAlive, TimeProvider? time = null)
+    {
+        _inner = inner;
+        _time = time ?? TimeProvider.System;
+        _silenceLimit = keepAlive.SilenceLimit;
+        _limit = (long)(_silenceLimit.TotalSeconds * _time.TimestampFrequency);
+
+        // A few checks per limit bound the overshoot to a quarter of it (at most a second).
+        var period = TimeSpan.FromTicks(Math.Clamp(_silenceLimit.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, TimeSpan.TicksPerSecond));
+        _timer = _time.CreateTimer(static state => ((SilentPeerStream)state!).Check(), this, period, period);
+    }
+
+    public override bool CanRead => _inner.CanRead;
+
+    public override bool CanWrite => _inner.CanWrite;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_silent.IsCancellationRequested)
+        {
+            throw new PeerSilentException(_silenceLimit);
+        }
+
+        Volatile.Write(ref _waitingSince, Math.Max(1, _time.GetTimestamp()));
+        CancellationTokenSource? linked = null;
+        try
+        {
+            // Only a cancellable caller costs a linked source; the WebSocket's own reads mostly are not.
+            var token = cancellationToken.CanBeCanceled
+                ? (linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silent.Token)).Token
+                : _silent.Token;
+            return await _inner.ReadAsync(buffer, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (_silent.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            throw new PeerSilentException(_silenceLimit);
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingSince, 0);
+            linked?.Dispose();
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _silent.IsCancellationRequested ? ValueTask.FromException(new PeerSilentException(_silenceLimit)) : _inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => _inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    private void Check()
+    {
+        var since = Volatile.Read(ref _waitingSince);
+        if (since != 0 && _time.GetTimestamp() - since >= _limit && !_silent.IsCancellationRequested)
+        {
+            // Cancelling the pending read is not enough for every stream; disposing the connection ends it for sure
+            // and also fails a write stuck on a peer that stopped reading.
+            try
+            {
+                _silent.Cancel();
+                _inner.Dispose();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile: the connection is gone anyway.
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _timer.Dispose();
+            _inner.Dispose();
+            _silent.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        _silent.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
