@@ -13,6 +13,7 @@ wanted=(
   tigervnc-standalone-server tigervnc-tools tightvncserver x11vnc xvfb x11-xserver-utils xfonts-base  # VNC servers
   chromium                                 # the web console's browser tests (Playwright drives Debian's Chromium)
   sqlite3                                  # the drain test runs PRAGMA integrity_check on the server's database
+  nginx lighttpd                           # device web servers for the web-proxy tests (test/Porthole.Tests.Common/DeviceWeb)
 )
 packages=()
 for package in "${wanted[@]}"; do
