@@ -132,6 +132,12 @@ public static class ServerHost
             ? SelfSignedCertificate.LoadOrCreate(dataDirectory.CertificatePath)
             : null;
         builder.Services.AddSingleton(new TlsCertificateHolder(certificate));
+
+        // Registered after Kestrel's own factory, so the transport takes this one (see the type for why).
+        if (settings.TransportBlockSize > 0)
+        {
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory(settings.TransportBlockSize));
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
