@@ -98,6 +98,9 @@ public sealed class BenchOptions
 
                     options.Variants.Add((variant[0], variantEnvironment));
                     break;
+                case "--logs":
+                    Porthole.Bench.Paths.PortholePath.LogDirectory = Next();
+                    break;
                 case "--out":
                     options.OutputDirectory = Next();
                     break;

@@ -193,8 +193,17 @@ public sealed class PortholePath : BenchPath
     public override string Diagnostics() => string.Join("\n", _processes.Select(p =>
         $"--- {Path.GetFileName(p.CommandLine.Split(' ')[0])} ---\n" + string.Join("\n", p.CapturedOutput.Split('\n').TakeLast(12))));
 
+    /// <summary>Where the processes' output is saved when the path ends (<c>--logs DIR</c>), for timing studies.</summary>
+    public static string? LogDirectory { get; set; }
+
     public override async ValueTask DisposeAsync()
     {
+        if (LogDirectory is not null && _processes.Count > 0)
+        {
+            Directory.CreateDirectory(LogDirectory);
+            await File.WriteAllTextAsync(Path.Combine(LogDirectory, Key + ".log"), string.Join("\n", _processes.Select(p => p.CapturedOutput)));
+        }
+
         for (var i = _processes.Count - 1; i >= 0; i--)
         {
             await _processes[i].DisposeAsync();

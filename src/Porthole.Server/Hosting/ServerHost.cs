@@ -86,6 +86,7 @@ public static class ServerHost
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
         await db.Database.MigrateAsync();
+        await SqliteWriteAheadLog.EnableAsync(db, CancellationToken.None);
         await AdminBootstrap.EnsureBuiltInRolesAsync(db, CancellationToken.None);
         await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), scope.ServiceProvider.GetRequiredService<TimeProvider>(), console, CancellationToken.None);
     }
@@ -166,7 +167,8 @@ public static class ServerHost
         services.AddSingleton(TimeProvider.System);
         ConfigureDataProtection(services, dataDirectory, configuration);
         services.AddSingleton<Vault.CredentialVault>();
-        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}"));
+        var writeAheadLog = new SqliteWriteAheadLog();
+        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}").AddInterceptors(writeAheadLog));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();
