@@ -130,10 +130,12 @@ public static class IdleLoad
         }
     }
 
-    /// <summary>PSS after the server has had a moment to finish allocating (median of three reads).</summary>
+    /// <summary>PSS after the server has had a moment to finish allocating and a full GC (median of three reads).</summary>
     private static async Task<long> SettledPssAsync(int pid)
     {
         await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await InducedGc.CollectAsync(pid);
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
         var samples = new List<double>();
         for (var i = 0; i < 3; i++)
         {
