@@ -40,7 +40,7 @@ status=$?
 
 # --- Benchmark smoke (issue 7) --------------------------------------------------------------------
 # Benchmarks are not tests, but CI runs the suite's smoke mode so it cannot rot: every path (direct, ssh -L x2,
-# Porthole ws:// and wss://) must carry bytes; how fast is never checked. ~30 s on 2 cores. One retry, because a
+# Porthole ws:// and wss://) must carry bytes; how fast is never checked. ≈35 s on 2 cores. One retry, because a
 # shared CI machine can starve an iperf3 run; a suite that is broken fails both times. It runs only for the whole
 # suite (no arguments such as --filter); BENCH_SMOKE=0 skips it.
 bench_passed=0; bench_failed=0

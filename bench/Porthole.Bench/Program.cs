@@ -7,6 +7,7 @@ using Porthole.Tests.Common;
 
 // The end-to-end benchmark of issue 7. One command: bench/run.sh [--smoke]. See bench/README.md.
 var options = BenchOptions.Parse(args);
+IdleLoad.Quick = options.Smoke;
 var started = Stopwatch.StartNew();
 var outputDirectory = options.OutputDirectory ?? Path.Combine(Binaries.RepositoryRoot, "bench", "results");
 Directory.CreateDirectory(outputDirectory);
