@@ -32,6 +32,12 @@ public sealed class BenchOptions
     /// <summary>Extra environment for porthole-server (<c>--server-env DOTNET_gcServer=0</c>), to compare runtime settings.</summary>
     public Dictionary<string, string?> ServerEnvironment { get; } = [];
 
+    /// <summary>
+    /// Extra Porthole paths with their own environment for server, agent and CLI, run in the same round-robin as the
+    /// rest (<c>--variant blocks4k:PORTHOLE_Porthole__TransportBlockSize=0</c>), for A/B comparisons on a noisy machine.
+    /// </summary>
+    public List<(string Name, Dictionary<string, string?> Environment)> Variants { get; } = [];
+
     /// <summary>Where JSON and SVG go (default bench/results).</summary>
     public string? OutputDirectory { get; private set; }
 
@@ -80,6 +86,20 @@ public sealed class BenchOptions
                 case "--server-env":
                     var pair = Next().Split('=', 2);
                     options.ServerEnvironment[pair[0]] = pair[1];
+                    break;
+                case "--variant":
+                    var variant = Next().Split(':', 2);
+                    var variantEnvironment = new Dictionary<string, string?>();
+                    foreach (var assignment in variant.Length > 1 ? variant[1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [])
+                    {
+                        var nameValue = assignment.Split('=', 2);
+                        variantEnvironment[nameValue[0]] = nameValue.Length > 1 ? nameValue[1] : "";
+                    }
+
+                    options.Variants.Add((variant[0], variantEnvironment));
+                    break;
+                case "--logs":
+                    Porthole.Bench.Paths.PortholePath.LogDirectory = Next();
                     break;
                 case "--out":
                     options.OutputDirectory = Next();

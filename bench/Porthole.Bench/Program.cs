@@ -7,6 +7,7 @@ using Porthole.Tests.Common;
 
 // The end-to-end benchmark of issue 7. One command: bench/run.sh [--smoke]. See bench/README.md.
 var options = BenchOptions.Parse(args);
+IdleLoad.Quick = options.Smoke;
 var started = Stopwatch.StartNew();
 var outputDirectory = options.OutputDirectory ?? Path.Combine(Binaries.RepositoryRoot, "bench", "results");
 Directory.CreateDirectory(outputDirectory);
@@ -40,6 +41,14 @@ try
     if (Wanted("porthole-wss"))
     {
         paths.Add(await PortholePath.StartAsync(tls: true, iperfPort, echo.Port, options.ServerEnvironment));
+    }
+
+    foreach (var (name, environment) in options.Variants)
+    {
+        foreach (var tls in new[] { false, true }.Where(t => Wanted(t ? "porthole-wss" : "porthole-ws")))
+        {
+            paths.Add(await PortholePath.StartAsync(tls, iperfPort, echo.Port, options.ServerEnvironment, name, environment));
+        }
     }
 
     Log("paths up: " + string.Join(", ", paths.Select(p => p.Label)));
@@ -104,7 +113,7 @@ try
     var run = new BenchRun(options, MachineInfo.Collect(), [.. paths.Select(p => results[p.Key])], DateTimeOffset.UtcNow, started.Elapsed);
     var markdown = TableWriter.Markdown(run);
     Console.WriteLine(markdown);
-    var stem = options.Smoke ? "smoke" : options.Paths is null && options.ServerEnvironment.Count == 0 ? "latest" : "partial";
+    var stem = options.Smoke ? "smoke" : options.Paths is null && options.ServerEnvironment.Count == 0 && options.Variants.Count == 0 ? "latest" : "partial";
     await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".json"), JsonReport.Serialize(run));
     await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".md"), markdown);
     await File.WriteAllTextAsync(Path.Combine(outputDirectory, stem + ".svg"), SvgChart.Render(run));

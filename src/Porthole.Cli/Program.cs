@@ -9,6 +9,7 @@ public static class Program
     /// <summary>Parses <paramref name="args"/>, runs the chosen command and returns its exit code.</summary>
     public static async Task<int> Main(string[] args)
     {
+        Tunnel.Transport.InlineSocketCompletions.Enable();
         var root = CommandTree.Build();
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)

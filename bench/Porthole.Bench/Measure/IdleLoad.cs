@@ -11,6 +11,11 @@ namespace Porthole.Bench.Measure;
 /// <summary>Server memory (PSS) added by idle sessions and by idle connected agents.</summary>
 public static class IdleLoad
 {
+    /// <summary>Smoke mode: no settling, no induced GC, one read — the figure only has to exist.</summary>
+    public static bool Quick { get; set; }
+
+    private static TimeSpan WindDown => Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Opens <paramref name="count"/> sessions through the echo forward, proves each carries a byte, leaves them
     /// idle and returns the server's PSS growth per session in KiB.
@@ -44,7 +49,7 @@ public static class IdleLoad
             }
 
             // Let the sessions wind down before the next measurement.
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            await Task.Delay(WindDown);
         }
     }
 
@@ -112,7 +117,7 @@ public static class IdleLoad
             }
 
             await Task.WhenAll(readers.Where(r => r is not null)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            await Task.Delay(WindDown);
         }
     }
 
@@ -130,10 +135,17 @@ public static class IdleLoad
         }
     }
 
-    /// <summary>PSS after the server has had a moment to finish allocating (median of three reads).</summary>
+    /// <summary>PSS after the server has had a moment to finish allocating and a full GC (median of three reads).</summary>
     private static async Task<long> SettledPssAsync(int pid)
     {
+        if (Quick)
+        {
+            return ProcStats.PssKiB(pid);
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await InducedGc.CollectAsync(pid);
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
         var samples = new List<double>();
         for (var i = 0; i < 3; i++)
         {

@@ -18,17 +18,22 @@ public sealed class PortholePath : BenchPath
     private ProcessRunner _forwardIperf = null!;
     private ProcessRunner _forwardEcho = null!;
 
-    private PortholePath(bool tls)
+    private readonly string? _variant;
+    private readonly IReadOnlyDictionary<string, string?> _variantEnvironment;
+
+    private PortholePath(bool tls, string? variant, IReadOnlyDictionary<string, string?>? variantEnvironment)
     {
         Tls = tls;
+        _variant = variant;
+        _variantEnvironment = variantEnvironment ?? new Dictionary<string, string?>();
         _directory = new TempDirectory(tls ? "porthole-bench-wss" : "porthole-bench-ws");
     }
 
     public bool Tls { get; }
 
-    public override string Key => Tls ? "porthole-wss" : "porthole-ws";
+    public override string Key => (Tls ? "porthole-wss" : "porthole-ws") + (_variant is null ? "" : "+" + _variant);
 
-    public override string Label => Tls ? "Porthole wss://" : "Porthole ws://";
+    public override string Label => (Tls ? "Porthole wss://" : "Porthole ws://") + (_variant is null ? "" : $" ({_variant})");
 
     public Uri ServerUrl { get; private set; } = null!;
 
@@ -44,16 +49,27 @@ public sealed class PortholePath : BenchPath
     public string ConfigPath => _directory.Combine("cli", "config.json");
 
     // No proxy inherited from the machine: the same list the test fixtures clear for their agents.
-    public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>(Porthole.Tests.Common.Stack.Gateway.NoProxy)
+    public IReadOnlyDictionary<string, string?> CliEnvironment
     {
-        ["PORTHOLE_CONFIG"] = ConfigPath,
-        ["PORTHOLE_SERVER"] = null,
-        ["PORTHOLE_TOKEN"] = null,
-    };
+        get
+        {
+            var environment = new Dictionary<string, string?>(Porthole.Tests.Common.Stack.Gateway.NoProxy);
+            foreach (var (name, value) in _variantEnvironment)
+            {
+                environment[name] = value;
+            }
 
-    public static async Task<PortholePath> StartAsync(bool tls, int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment = null)
+            environment["PORTHOLE_CONFIG"] = ConfigPath;
+            environment["PORTHOLE_SERVER"] = null;
+            environment["PORTHOLE_TOKEN"] = null;
+            return environment;
+        }
+    }
+
+    public static async Task<PortholePath> StartAsync(
+        bool tls, int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment = null, string? variant = null, IReadOnlyDictionary<string, string?>? variantEnvironment = null)
     {
-        var path = new PortholePath(tls);
+        var path = new PortholePath(tls, variant, variantEnvironment);
         try
         {
             await path.InitializeAsync(iperfPort, echoPort, serverEnvironment);
@@ -69,14 +85,18 @@ public sealed class PortholePath : BenchPath
     private async Task InitializeAsync(int iperfPort, int echoPort, IReadOnlyDictionary<string, string?>? serverEnvironment)
     {
         var environment = new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword };
-        foreach (var (name, value) in serverEnvironment ?? new Dictionary<string, string?>())
+        foreach (var (name, value) in _variantEnvironment.Concat(serverEnvironment ?? new Dictionary<string, string?>()))
         {
             environment[name] = value;
         }
 
         _server = Own(ProcessRunner.Start(
             Binaries.Server,
-            ["--urls", Tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0", "--data-dir", _directory.Combine("server")],
+            [
+                "--urls", Tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0", "--data-dir", _directory.Combine("server"),
+                // The idle-session and capacity figures open far more sessions than the per-user default allows.
+                "--Porthole:MaxSessionsPerUser=1000000", "--Porthole:MaxSessionsPerDevice=1000000",
+            ],
             environment));
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
@@ -173,8 +193,17 @@ public sealed class PortholePath : BenchPath
     public override string Diagnostics() => string.Join("\n", _processes.Select(p =>
         $"--- {Path.GetFileName(p.CommandLine.Split(' ')[0])} ---\n" + string.Join("\n", p.CapturedOutput.Split('\n').TakeLast(12))));
 
+    /// <summary>Where the processes' output is saved when the path ends (<c>--logs DIR</c>), for timing studies.</summary>
+    public static string? LogDirectory { get; set; }
+
     public override async ValueTask DisposeAsync()
     {
+        if (LogDirectory is not null && _processes.Count > 0)
+        {
+            Directory.CreateDirectory(LogDirectory);
+            await File.WriteAllTextAsync(Path.Combine(LogDirectory, Key + ".log"), string.Join("\n", _processes.Select(p => p.CapturedOutput)));
+        }
+
         for (var i = _processes.Count - 1; i >= 0; i--)
         {
             await _processes[i].DisposeAsync();

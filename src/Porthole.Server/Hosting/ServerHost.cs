@@ -91,6 +91,7 @@ public static class ServerHost
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
         await db.Database.MigrateAsync();
+        await SqliteWriteAheadLog.EnableAsync(db, CancellationToken.None);
         await AdminBootstrap.EnsureBuiltInRolesAsync(db, CancellationToken.None);
         await AdminBootstrap.EnsureAdminAsync(db, scope.ServiceProvider.GetRequiredService<PasswordHashing>(), scope.ServiceProvider.GetRequiredService<TimeProvider>(), console, CancellationToken.None);
     }
@@ -139,6 +140,13 @@ public static class ServerHost
         builder.Services.AddSingleton(new TlsCertificateHolder(certificate));
         var limits = builder.Configuration.GetSection(HttpLimitsOptions.SectionName).Get<HttpLimitsOptions>() ?? new HttpLimitsOptions();
         limits.Validate();
+
+        // Registered after Kestrel's own factory, so the transport takes this one (see the type for why).
+        if (settings.TransportBlockSize > 0)
+        {
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory(settings.TransportBlockSize));
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -180,7 +188,8 @@ public static class ServerHost
         services.AddSingleton<Vault.CredentialVault>();
         // Microsoft.Data.Sqlite retries a locked database until the command timeout; then the request gets 503.
         var busySeconds = (int)Math.Ceiling(settings.DatabaseBusyTimeout.TotalSeconds);
-        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)));
+        var writeAheadLog = new SqliteWriteAheadLog();
+        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();

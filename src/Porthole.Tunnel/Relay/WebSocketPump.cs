@@ -1,10 +1,10 @@
-using System.Buffers;
 using System.Net.WebSockets;
 
 namespace Porthole.Tunnel.Relay;
 
 /// <summary>
-/// The two copy loops between a byte stream and a data WebSocket. Each rents one pooled buffer, awaits every
+/// The two copy loops between a byte stream and a data WebSocket. Each holds one pooled buffer (small while quiet,
+/// see <see cref="AdaptiveBuffer"/>), awaits every
 /// write before the next read (so a slow reader slows its writer and memory per session stays bounded), and
 /// returns why it stopped instead of throwing.
 /// </summary>
@@ -13,7 +13,7 @@ public static class WebSocketPump
     /// <summary>Copies <paramref name="source"/> into binary messages until EOF, then sends <c>fin</c>.</summary>
     public static async Task<PumpResult> StreamToWebSocketAsync(Stream source, WebSocket destination, int bufferSize, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
         var side = PumpSide.Source;
         try
@@ -21,7 +21,8 @@ public static class WebSocketPump
             while (true)
             {
                 side = PumpSide.Source;
-                var read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                var memory = buffer.Memory;
+                var read = await source.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
                 side = PumpSide.Destination;
                 if (read == 0)
                 {
@@ -29,8 +30,9 @@ public static class WebSocketPump
                     return new PumpResult(PumpEnd.Completed, total);
                 }
 
-                await destination.SendAsync(buffer.AsMemory(0, read), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                await destination.SendAsync(memory[..read], WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
                 total += read;
+                buffer.Observe(read);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -41,10 +43,6 @@ public static class WebSocketPump
         {
             return new PumpResult(PumpEnd.Failed, total, Describe(ex), side);
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>
@@ -53,7 +51,7 @@ public static class WebSocketPump
     /// </summary>
     public static async Task<PumpResult> WebSocketToStreamAsync(WebSocket source, Stream destination, Action completeDestination, int bufferSize, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
         var side = PumpSide.Source;
         try
@@ -61,23 +59,26 @@ public static class WebSocketPump
             while (true)
             {
                 side = PumpSide.Source;
-                var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                var memory = buffer.Memory;
+                var received = await source.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
                 side = PumpSide.Destination;
                 switch (received.MessageType)
                 {
                     case WebSocketMessageType.Binary:
                         if (received.Count > 0)
                         {
-                            await destination.WriteAsync(buffer.AsMemory(0, received.Count), cancellationToken).ConfigureAwait(false);
+                            await destination.WriteAsync(memory[..received.Count], cancellationToken).ConfigureAwait(false);
                             await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
                             total += received.Count;
                         }
+
+                        buffer.Observe(received.Count);
 
                         break;
 
                     case WebSocketMessageType.Text:
                         // Control frames are tiny and sent whole; anything else is a protocol violation.
-                        if (!received.EndOfMessage || received.Count > DataFrames.MaxControlFrameBytes || !DataFrames.IsFin(buffer.AsSpan(0, received.Count)))
+                        if (!received.EndOfMessage || received.Count > DataFrames.MaxControlFrameBytes || !DataFrames.IsFin(memory.Span[..received.Count]))
                         {
                             return new PumpResult(PumpEnd.Failed, total, "unexpected control frame on data channel", PumpSide.Source);
                         }
@@ -97,10 +98,6 @@ public static class WebSocketPump
         catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException or InvalidOperationException)
         {
             return new PumpResult(PumpEnd.Failed, total, Describe(ex), side);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

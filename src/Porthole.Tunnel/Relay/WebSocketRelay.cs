@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 
 namespace Porthole.Tunnel.Relay;
@@ -6,7 +5,7 @@ namespace Porthole.Tunnel.Relay;
 /// <summary>
 /// Joins two data WebSockets on the server: every message (bytes, <c>fin</c>) is forwarded as it is, and a
 /// close on one side is passed to the other with its status and reason. The relay never looks inside the
-/// stream and holds at most one buffer per direction.
+/// stream and holds at most one buffer per direction, a small one while the direction is quiet (<see cref="AdaptiveBuffer"/>).
 /// </summary>
 public static class WebSocketRelay
 {
@@ -65,7 +64,7 @@ public static class WebSocketRelay
 
     private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionLifetime? lifetime, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
         var side = PumpSide.Source;
         try
@@ -73,7 +72,8 @@ public static class WebSocketRelay
             while (true)
             {
                 side = PumpSide.Source;
-                var received = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false);
+                var memory = buffer.Memory;
+                var received = await source.ReceiveAsync(memory, cancellationToken).ConfigureAwait(false);
                 side = PumpSide.Destination;
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
@@ -87,8 +87,9 @@ public static class WebSocketRelay
                     return new PumpResult(PumpEnd.PeerClosed, total, description);
                 }
 
-                await destination.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, cancellationToken).ConfigureAwait(false);
+                await destination.SendAsync(memory[..received.Count], received.MessageType, received.EndOfMessage, cancellationToken).ConfigureAwait(false);
                 total += received.Count;
+                buffer.Observe(received.Count);
                 lifetime?.Touch();
             }
         }
@@ -100,10 +101,6 @@ public static class WebSocketRelay
         {
             var who = side == PumpSide.Source ? sourceName : sourceName == "client" ? "agent" : "client";
             return new PumpResult(PumpEnd.Failed, total, $"{who}: {WebSocketPump.Describe(ex)}", side);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -1,0 +1,58 @@
+using System.Net.Security;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Porthole.Tunnel.Tests.Support;
+
+/// <summary>
+/// Two ends of one real WebSocket over TLS on loopback TCP, like a leg of a <c>wss://</c> session: the server end
+/// authenticates with a throw-away ECDSA certificate, the client end accepts it. No HTTP handshake.
+/// </summary>
+internal sealed class TlsWebSocketPair : IDisposable
+{
+    private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
+    private readonly SocketPair _sockets;
+    private readonly SslStream _serverTls;
+    private readonly SslStream _clientTls;
+
+    private TlsWebSocketPair(SocketPair sockets, SslStream serverTls, SslStream clientTls)
+    {
+        _sockets = sockets;
+        _serverTls = serverTls;
+        _clientTls = clientTls;
+        Server = WebSocket.CreateFromStream(serverTls, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        Client = WebSocket.CreateFromStream(clientTls, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+    }
+
+    public WebSocket Server { get; }
+
+    public WebSocket Client { get; }
+
+    public static async Task<TlsWebSocketPair> CreateAsync()
+    {
+        var sockets = await SocketPair.CreateAsync();
+        var serverTls = new SslStream(sockets.LeftStream, leaveInnerStreamOpen: true);
+        var clientTls = new SslStream(sockets.RightStream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
+        await Task.WhenAll(
+            serverTls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate.Value }),
+            clientTls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" })).WaitAsync(Timeouts.Test);
+        return new TlsWebSocketPair(sockets, serverTls, clientTls);
+    }
+
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    public void Dispose()
+    {
+        Server.Dispose();
+        Client.Dispose();
+        _serverTls.Dispose();
+        _clientTls.Dispose();
+        _sockets.Dispose();
+    }
+}
