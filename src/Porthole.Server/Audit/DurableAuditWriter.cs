@@ -26,7 +26,7 @@ public static partial class DurableAuditWriter
                 await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync(actor, action, target, outcome, detail, clientAddress).ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (FindSqlite(ex) is { SqliteErrorCode: 5 or 6 or 13 } sqlite)
+            catch (Exception ex) when (Http.ExceptionChain.Find<SqliteException>(ex) is { SqliteErrorCode: 5 or 6 or 13 } sqlite)
             {
                 if (TimeProvider.System.GetElapsedTime(started) >= GiveUpAfter)
                 {
@@ -38,19 +38,6 @@ public static partial class DurableAuditWriter
                 await Task.Delay(Pause).ConfigureAwait(false);
             }
         }
-    }
-
-    private static SqliteException? FindSqlite(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is SqliteException sqlite)
-            {
-                return sqlite;
-            }
-        }
-
-        return null;
     }
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Audit record {Action} not stored yet (attempt {Attempt}, SQLite error {Code}); retrying")]

@@ -22,7 +22,7 @@ public sealed partial class StorageUnavailableExceptionHandler(ILogger<StorageUn
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (Find(exception) is not { } sqlite || httpContext.Response.HasStarted)
+        if (ExceptionChain.Find<SqliteException>(exception) is not { } sqlite || httpContext.Response.HasStarted)
         {
             return false;
         }
@@ -44,19 +44,6 @@ public sealed partial class StorageUnavailableExceptionHandler(ILogger<StorageUn
         httpContext.Response.Headers.RetryAfter = "5";
         await ApiProblem.WriteAsync(httpContext, StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable, "Storage unavailable", detail);
         return true;
-    }
-
-    private static SqliteException? Find(Exception? exception)
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is SqliteException sqlite)
-            {
-                return sqlite;
-            }
-        }
-
-        return null;
     }
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Storage unavailable (SQLite error {Code}/{ExtendedCode}): {Detail}")]

@@ -151,7 +151,7 @@ public sealed class WebProxyMiddleware(
     private async Task ReportFailureAsync(HttpContext context, WebSession session, ForwarderError error)
     {
         var exception = context.GetForwarderErrorFeature()?.Exception;
-        var refusal = FindRefusal(exception);
+        var refusal = Http.ExceptionChain.Find<WebProxyException>(exception);
         WebProxyLog.ForwardFailed(logger, session.Id, context.Request.Method, context.Request.Path.Value ?? "/", refusal?.Message ?? $"{error}: {exception?.Message}");
         if (context.Response.HasStarted)
         {
@@ -180,18 +180,5 @@ public sealed class WebProxyMiddleware(
             _ => (StatusCodes.Status502BadGateway, $"The request to the device failed ({error}); the device may have closed the connection or sent an answer that is not HTTP."),
         };
         await WebProxyPages.WriteAsync(context, status, "Device error", detail);
-    }
-
-    private static WebProxyException? FindRefusal(Exception? exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is WebProxyException refusal)
-            {
-                return refusal;
-            }
-        }
-
-        return null;
     }
 }

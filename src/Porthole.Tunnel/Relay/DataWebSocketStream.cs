@@ -6,9 +6,10 @@ namespace Porthole.Tunnel.Relay;
 /// A data WebSocket seen as a byte stream, for code on the server that must speak a protocol inside a session
 /// (the RFB handshake with a stored password). Reads hand the caller's buffer straight to the WebSocket, so nothing
 /// is held back: after a handshake the same WebSocket can go on in <see cref="WebSocketRelay"/> without losing a byte.
-/// The <c>fin</c> marker and a close frame both read as end of stream.
+/// The <c>fin</c> marker and a close frame both read as end of stream. Disposing does not close the WebSocket: its
+/// owner does (see <c>TunnelConnectionStream</c> in the server for a stream that owns one).
 /// </summary>
-public sealed class DataWebSocketStream(WebSocket webSocket) : Stream
+public class DataWebSocketStream(WebSocket webSocket) : Stream
 {
     private readonly byte[] _control = new byte[DataFrames.MaxControlFrameBytes];
     private bool _ended;
@@ -67,8 +68,9 @@ public sealed class DataWebSocketStream(WebSocket webSocket) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>One binary message per write; an empty write sends nothing (an empty message carries no data).</summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        webSocket.SendAsync(buffer, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+        buffer.IsEmpty ? ValueTask.CompletedTask : webSocket.SendAsync(buffer, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
