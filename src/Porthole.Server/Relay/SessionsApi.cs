@@ -88,7 +88,13 @@ public static class SessionsApi
             new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);
         if (session is null)
         {
-            return problem!;
+            if (problem!.StatusCode == StatusCodes.Status503ServiceUnavailable)
+            {
+                // The drain began while this request was being checked.
+                context.Response.Headers.RetryAfter = "5";
+            }
+
+            return problem;
         }
 
         session.Limits = limits;
