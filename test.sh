@@ -14,6 +14,7 @@ wanted=(
   chromium                                 # the web console's browser tests (Playwright drives Debian's Chromium)
   sqlite3                                  # the drain test runs PRAGMA integrity_check on the server's database
   nginx lighttpd                           # device web servers for the web-proxy tests (test/Porthole.Tests.Common/DeviceWeb)
+  python3 openssl                          # an HTTP/1.0 device (python3 -m http.server); certificates, htpasswd and TLS probes
   iperf3                                   # the benchmark smoke run (bench/, issue 7)
 )
 packages=()

@@ -117,6 +117,51 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AddWebEndpoint_ThroughTheDialog_StoresHostHeaderLinkRewritingAndTheDeviceLogin_WithoutShowingThePassword()
+    {
+        var page = await stack.LogInAsync(_context);
+        await page.GotoAsync($"/devices/{Gateway}/remote-access");
+
+        await page.ClickAsync("#add-endpoint");
+        await page.FillAsync("#ep-description", "Label printer");
+        await page.FillAsync("#ep-host", "10.0.0.9");
+        await page.SelectOptionAsync("#ep-protocol", "http");
+        await Expect(page.Locator("#ep-port")).ToHaveValueAsync("80");
+        await Expect(page.Locator("#ep-web-fields")).ToBeVisibleAsync();
+        await Expect(page.Locator("#ep-ssh-fields")).ToBeHiddenAsync();
+        await page.FillAsync("#ep-host-header", "printer.local");
+        await page.CheckAsync("#ep-rewrite-links");
+        await page.FillAsync("#ep-web-user", "operator");
+        await page.FillAsync("#ep-password", "printer-secret-9");
+        await page.Locator("#endpoint-dialog").ScreenshotAsync(new() { Path = Path.Combine(ConsoleStack.ScreenshotDirectory, "web-endpoint-dialog.png") });
+        await page.ClickAsync("#endpoint-save");
+
+        var row = page.Locator("tr[data-endpoint=label-printer]");
+        await Expect(row).ToContainTextAsync("Stored for operator");
+        await Expect(page.Locator("body")).Not.ToContainTextAsync("printer-secret-9");
+        var shown = await stack.Stack.CliOkAsync("endpoints", "show", $"{Gateway}/label-printer", "--json");
+        Assert.Contains("\"hostHeader\": \"printer.local\"", shown, StringComparison.Ordinal);
+        Assert.Contains("\"rewriteAbsoluteLinks\": true", shown, StringComparison.Ordinal);
+        Assert.Contains("\"kind\": \"http-password\"", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("printer-secret-9", shown, StringComparison.Ordinal);
+
+        // Editing shows what is stored (never the password) and can clear it.
+        await row.Locator(".row-menu-button").ClickAsync();
+        await row.Locator("[data-action=edit]").ClickAsync();
+        await Expect(page.Locator("#ep-host-header")).ToHaveValueAsync("printer.local");
+        await Expect(page.Locator("#ep-rewrite-links")).ToBeCheckedAsync();
+        await Expect(page.Locator("#ep-password")).ToHaveValueAsync("");
+        await page.FillAsync("#ep-host-header", "");
+        await page.UncheckAsync("#ep-rewrite-links");
+        await page.ClickAsync("#endpoint-save");
+        await Expect(page.Locator("tr[data-endpoint=label-printer]")).ToHaveAttributeAsync("data-rewrite-links", "false");
+        shown = await stack.Stack.CliOkAsync("endpoints", "show", $"{Gateway}/label-printer", "--json");
+        Assert.Contains("\"hostHeader\": null", shown, StringComparison.Ordinal);
+        Assert.Contains("\"kind\": \"http-password\"", shown, StringComparison.Ordinal);
+        await stack.Stack.CliOkAsync("endpoints", "remove", $"{Gateway}/label-printer");
+    }
+
+    [Fact]
     public async Task ConnectVnc_OpensANewTab_AsksForThePassword_AndShowsTheScreen()
     {
         var page = await stack.LogInAsync(_context);

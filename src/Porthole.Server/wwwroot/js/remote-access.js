@@ -57,17 +57,30 @@ function slug(text) {
   return text.toLowerCase().normalize('NFKD').replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|-+$/g, '').slice(0, 63);
 }
 
+const isWeb = (protocol) => protocol === 'http' || protocol === 'https';
+
+const passwordLabels = {
+  vnc: 'VNC password (optional)',
+  ssh: 'SSH password or key passphrase (optional)',
+  http: 'Device login password (optional; the server answers the login, the browser never sees it)',
+};
+
 function updatePasswordField() {
   const protocol = form.elements.protocol.value;
-  document.getElementById('ep-password-field').hidden = protocol !== 'vnc' && protocol !== 'ssh';
+  document.getElementById('ep-password-field').hidden = protocol !== 'vnc' && protocol !== 'ssh' && !isWeb(protocol);
   document.getElementById('ep-ssh-fields').hidden = protocol !== 'ssh';
-  document.getElementById('ep-password-label').textContent = protocol === 'ssh' ? 'SSH password or key passphrase (optional)' : 'VNC password (optional)';
+  document.getElementById('ep-web-fields').hidden = !isWeb(protocol);
+  document.getElementById('ep-password-label').textContent = passwordLabels[isWeb(protocol) ? 'http' : protocol] ?? passwordLabels.vnc;
 }
 
 // The credential to store for the endpoint, if the dialog has one; secrets go to the write-only credential API.
 function credentialFrom(protocol) {
   const password = form.elements.password.value;
   if (protocol === 'vnc') return password ? { kind: 'vnc-password', password } : null;
+  if (isWeb(protocol)) {
+    const username = form.elements.webUser.value.trim();
+    return username && password ? { kind: 'http-password', username, password } : null;
+  }
   if (protocol !== 'ssh') return null;
   const username = form.elements.sshUser.value.trim();
   const privateKey = form.elements.sshKey.value.trim();
@@ -90,6 +103,8 @@ function openEndpointDialog(row) {
     form.elements.host.value = row.dataset.host;
     form.elements.port.value = row.dataset.port;
     form.elements.protocol.value = row.dataset.protocol;
+    form.elements.hostHeader.value = row.dataset.hostHeader ?? '';
+    form.elements.rewriteLinks.checked = row.dataset.rewriteLinks === 'true';
   }
   updatePasswordField();
   dialog.showModal();
@@ -121,6 +136,10 @@ if (dialog) {
       protocol: form.elements.protocol.value,
       description: form.elements.description.value.trim(),
     };
+    if (isWeb(body.protocol)) {
+      body.hostHeader = form.elements.hostHeader.value.trim();
+      body.rewriteAbsoluteLinks = form.elements.rewriteLinks.checked;
+    }
     const credential = credentialFrom(body.protocol);
     const save = document.getElementById('endpoint-save');
     save.disabled = true;
@@ -129,7 +148,7 @@ if (dialog) {
       if (editing) {
         saved = await api('PATCH', `${endpointsPath}/${encodeURIComponent(editing)}`, body);
       } else {
-        saved = await api('POST', endpointsPath, { ...body, description: body.description || null });
+        saved = await api('POST', endpointsPath, { ...body, description: body.description || null, hostHeader: body.hostHeader || null });
       }
       if (credential) {
         await api('PUT', `${endpointsPath}/${encodeURIComponent(saved.name)}/credential`, credential);
