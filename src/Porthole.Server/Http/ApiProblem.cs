@@ -18,6 +18,20 @@ public static class ApiProblem
             Extensions = { ["code"] = code },
         });
 
+    /// <summary>
+    /// The problem as it is, with <c>Retry-After</c> when it is a 503 (the server is draining or its store is busy): a
+    /// client may try again shortly.
+    /// </summary>
+    public static ProblemHttpResult WithRetryAfter(HttpContext context, ProblemHttpResult problem)
+    {
+        if (problem.StatusCode == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "5";
+        }
+
+        return problem;
+    }
+
     public static ProblemHttpResult NotFound(string code, string detail) => Create(StatusCodes.Status404NotFound, code, "Not found", detail);
 
     public static ProblemHttpResult Validation(string detail) => Create(StatusCodes.Status400BadRequest, Porthole.Protocol.Api.ProblemCodes.Validation, "Invalid request", detail);

@@ -49,16 +49,8 @@ public static class SessionsApi
         CredentialVault vault,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
-        ShutdownDrain drain,
         CancellationToken cancellationToken)
     {
-        if (drain.Draining)
-        {
-            context.Response.Headers.RetryAfter = "5";
-            return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ShuttingDown, "Shutting down",
-                "the server is shutting down and opens no new sessions; try again in a moment");
-        }
-
         var action = request.Action ?? Actions.Tunnel;
         if (!Actions.All.Contains(action))
         {
@@ -88,13 +80,7 @@ public static class SessionsApi
             new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);
         if (session is null)
         {
-            if (problem!.StatusCode == StatusCodes.Status503ServiceUnavailable)
-            {
-                // The drain began while this request was being checked.
-                context.Response.Headers.RetryAfter = "5";
-            }
-
-            return problem;
+            return ApiProblem.WithRetryAfter(context, problem!);
         }
 
         session.Limits = limits;

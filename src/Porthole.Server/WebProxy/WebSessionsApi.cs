@@ -28,7 +28,7 @@ public static class WebSessionsApi
         var (start, problem) = await launcher.StartAsync(context, request.Device ?? "", request.Endpoint ?? "", cancellationToken);
         if (start is null)
         {
-            return problem!;
+            return ApiProblem.WithRetryAfter(context, problem!);
         }
 
         return TypedResults.Created($"/api/v1/sessions/{start.Session.Id}",
