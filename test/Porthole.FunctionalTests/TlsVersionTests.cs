@@ -33,6 +33,20 @@ public sealed class TlsVersionTests(PortholeStack stack)
         Assert.Contains($"Protocol version: {negotiated}", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Server_PrefersAes128GcmEvenWhenTheClientAsksForAes256First()
+    {
+        var result = await ProcessRunner.RunAsync(
+            "openssl",
+            ["s_client", "-connect", $"127.0.0.1:{stack.ServerUrl.Port.ToString(CultureInfo.InvariantCulture)}", "-tls1_3",
+             "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", "-brief", "-no_ign_eof"],
+            stdin: "",
+            timeout: TimeSpan.FromSeconds(20));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Ciphersuite: TLS_AES_128_GCM_SHA256", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+    }
+
     private static Task<ProcessResult> ProbeAsync(int port, string version) => ProcessRunner.RunAsync(
         "openssl",
         ["s_client", "-connect", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", version, "-cipher", AnyCipher, "-brief", "-no_ign_eof"],

@@ -1,19 +1,31 @@
 namespace Porthole.Bench.Paths;
 
-/// <summary>The Release executables that <c>bench/run.sh</c> builds.</summary>
-public static class Binaries
+/// <summary>
+/// The Release executables that <c>bench/run.sh</c> builds, of this checkout or (for a same-run A/B of a code change)
+/// of another one.
+/// </summary>
+public sealed class Binaries(string root)
 {
+    /// <summary>
+    /// The variant environment name that runs a variant's processes from another checkout's Release build
+    /// (<c>--variant base:PORTHOLE_BENCH_BUILD=/path/to/checkout</c>). It is not passed on to the processes.
+    /// </summary>
+    public const string BuildVariable = "PORTHOLE_BENCH_BUILD";
+
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static string Server => Executable("Porthole.Server", "porthole-server");
+    /// <summary>This checkout's build.</summary>
+    public static Binaries Default { get; } = new(RepositoryRoot);
 
-    public static string Agent => Executable("Porthole.Agent", "porthole-agent");
+    public string Server => Executable("Porthole.Server", "porthole-server");
 
-    public static string Cli => Executable("Porthole.Cli", "porthole");
+    public string Agent => Executable("Porthole.Agent", "porthole-agent");
 
-    private static string Executable(string project, string name)
+    public string Cli => Executable("Porthole.Cli", "porthole");
+
+    private string Executable(string project, string name)
     {
-        var path = Path.Combine(RepositoryRoot, "src", project, "bin", "Release", "net10.0", name);
+        var path = Path.Combine(root, "src", project, "bin", "Release", "net10.0", name);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{name} is not built (dotnet build -c Release); expected {path}");
     }
 

@@ -20,12 +20,15 @@ public sealed class PortholePath : BenchPath
 
     private readonly string? _variant;
     private readonly IReadOnlyDictionary<string, string?> _variantEnvironment;
+    private readonly Binaries _binaries;
 
     private PortholePath(bool tls, string? variant, IReadOnlyDictionary<string, string?>? variantEnvironment)
     {
         Tls = tls;
         _variant = variant;
-        _variantEnvironment = variantEnvironment ?? new Dictionary<string, string?>();
+        var environment = new Dictionary<string, string?>(variantEnvironment ?? new Dictionary<string, string?>());
+        _binaries = environment.Remove(Binaries.BuildVariable, out var build) && !string.IsNullOrEmpty(build) ? new Binaries(build) : Binaries.Default;
+        _variantEnvironment = environment;
         _directory = new TempDirectory(tls ? "porthole-bench-wss" : "porthole-bench-ws");
     }
 
@@ -91,7 +94,7 @@ public sealed class PortholePath : BenchPath
         }
 
         _server = Own(ProcessRunner.Start(
-            Binaries.Server,
+            _binaries.Server,
             [
                 "--urls", Tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0", "--data-dir", _directory.Combine("server"),
                 // The idle-session and capacity figures open far more sessions than the per-user default allows.
@@ -107,9 +110,9 @@ public sealed class PortholePath : BenchPath
         await CliOkAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", .. pin], AdminPassword + "\n");
         var token = await AddDeviceAsync("bench-gw");
         var state = _directory.Combine("agent");
-        var enrol = await ProcessRunner.RunAsync(Binaries.Agent, ["enrol", "--server", ServerUrl.ToString(), "--token", token, "--state-dir", state, .. pin], timeout: TimeSpan.FromSeconds(60), environment: CliEnvironment);
+        var enrol = await ProcessRunner.RunAsync(_binaries.Agent, ["enrol", "--server", ServerUrl.ToString(), "--token", token, "--state-dir", state, .. pin], timeout: TimeSpan.FromSeconds(60), environment: CliEnvironment);
         Check(enrol, "porthole-agent enrol");
-        _agent = Own(ProcessRunner.Start(Binaries.Agent, ["run", "--state-dir", state], CliEnvironment));
+        _agent = Own(ProcessRunner.Start(_binaries.Agent, ["run", "--state-dir", state], CliEnvironment));
         await WaitOnlineAsync("bench-gw");
 
         await CliOkAsync(["endpoints", "add", "bench-gw", "--name", "iperf", "--host", "127.0.0.1", "--port", iperfPort.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp"]);
@@ -143,7 +146,7 @@ public sealed class PortholePath : BenchPath
 
     private async Task<(ProcessRunner Forward, int Port)> ForwardAsync(string target)
     {
-        var forward = Own(ProcessRunner.Start(Binaries.Cli, ["forward", target, "--local-port", "0"], CliEnvironment));
+        var forward = Own(ProcessRunner.Start(_binaries.Cli, ["forward", target, "--local-port", "0"], CliEnvironment));
         var line = await forward.WaitForLineAsync(l => l.StartsWith("Forwarding 127.0.0.1:", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         var address = line.Split(' ')[1];
         return (forward, int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture));
@@ -171,7 +174,7 @@ public sealed class PortholePath : BenchPath
 
     private async Task<string> CliOkAsync(IEnumerable<string> arguments, string? stdin = null)
     {
-        var result = await ProcessRunner.RunAsync(Binaries.Cli, arguments, stdin, TimeSpan.FromSeconds(60), CliEnvironment);
+        var result = await ProcessRunner.RunAsync(_binaries.Cli, arguments, stdin, TimeSpan.FromSeconds(60), CliEnvironment);
         Check(result, "porthole " + string.Join(' ', arguments.Take(2)));
         return result.StandardOutput;
     }

@@ -16,8 +16,22 @@ public static class DataFrames
     /// <summary>Largest text message a data WebSocket accepts.</summary>
     public const int MaxControlFrameBytes = 256;
 
-    /// <summary>Default buffer size of a pump: big enough to fill a TLS record several times over.</summary>
-    public const int DefaultBufferSize = 64 * 1024;
+    /// <summary>Most plaintext bytes one TLS record carries (RFC 8446 section 5.1; TLS 1.2 alike).</summary>
+    public const int TlsRecordPayloadBytes = 16 * 1024;
+
+    /// <summary>
+    /// Header of a masked (client-to-server) frame whose payload is 126 to 65 535 bytes: 2 bytes, a 16-bit length and
+    /// the 4-byte mask (RFC 6455 section 5.2). Frames from the server carry no mask and so 4 bytes fewer.
+    /// </summary>
+    public const int MaskedMediumHeaderBytes = 2 + 2 + 4;
+
+    /// <summary>
+    /// Default buffer size of a pump, and so the largest message it sends: four TLS records exactly, header included.
+    /// <c>SslStream</c> cuts a write into 16 KiB records, so a 64 KiB payload plus its 14-byte header used to cost a fifth
+    /// record for the last 14 bytes on every message: one more encryption call, send and receive on each TLS leg
+    /// (seen with strace, docs/performance.md). Four records less 8 bytes keeps the whole frame in four.
+    /// </summary>
+    public const int DefaultBufferSize = 4 * TlsRecordPayloadBytes - MaskedMediumHeaderBytes;
 
     /// <summary>Whether a text message is the half-close marker.</summary>
     public static bool IsFin(ReadOnlySpan<byte> text) => text.SequenceEqual(Fin.Span);

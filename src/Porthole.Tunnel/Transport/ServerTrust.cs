@@ -58,7 +58,11 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     /// </summary>
     public SocketsHttpHandler CreateHandler() => new()
     {
-        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator() },
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = CreateValidator(),
+            CipherSuitesPolicy = TlsCipherPreference.Policy,
+        },
         UseProxy = true,
         UseCookies = false,
         AllowAutoRedirect = false,

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text;
 using Porthole.Tunnel.Relay;
 
@@ -5,6 +6,65 @@ namespace Porthole.Tunnel.Tests.Relay;
 
 public sealed class DataFramesTests
 {
+    [Fact]
+    public async Task DefaultBufferSize_AClientMessageOfThatSizeFillsWholeTlsRecordsExactly()
+    {
+        // What the real client WebSocket writes for one full pump buffer: header and payload together must be a
+        // multiple of the TLS record size, or SslStream sends a tiny extra record for the last bytes of every message.
+        var wire = new RecordingStream();
+        using var client = WebSocket.CreateFromStream(wire, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+
+        await client.SendAsync(new byte[DataFrames.DefaultBufferSize], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+
+        Assert.Equal(4 * DataFrames.TlsRecordPayloadBytes, wire.BytesWritten);
+    }
+
+    [Fact]
+    public async Task DefaultBufferSize_TheServerRelayingSuchAMessageStaysWithinTheSameRecords()
+    {
+        var wire = new RecordingStream();
+        using var server = WebSocket.CreateFromStream(wire, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+
+        await server.SendAsync(new byte[DataFrames.DefaultBufferSize], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+
+        Assert.InRange(wire.BytesWritten, 3 * DataFrames.TlsRecordPayloadBytes + 1, 4 * DataFrames.TlsRecordPayloadBytes);
+    }
+
+    /// <summary>A write-only stream that counts what a WebSocket writes to it.</summary>
+    private sealed class RecordingStream : Stream
+    {
+        public long BytesWritten { get; private set; }
+
+        // WebSocket.CreateFromStream insists on a readable stream; these tests only send.
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => BytesWritten;
+
+        public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => BytesWritten += count;
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            BytesWritten += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     [Fact]
     public void Fin_IsTheAsciiTextFin()
     {
