@@ -55,6 +55,29 @@ try
 
     var results = paths.ToDictionary(p => p.Key, p => new PathResult(p.Key, p.Label));
 
+    // Warm-up, not measured: a second of traffic each way on every path, so that a .NET process's first seconds
+    // (tiered JIT compiling the relay's hot methods again with their profile) count neither in its CPU per GB
+    // nor in the first throughput sample. ssh and direct get the same, so no path is favoured.
+    if (!options.Smoke)
+    {
+        foreach (var path in paths)
+        {
+            foreach (var reverse in new[] { false, true })
+            {
+                try
+                {
+                    await Iperf.RunAsync(path.IperfPort, 1, reverse, 1);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    Log($"{path.Label} warm-up: {ex.Message}");
+                }
+            }
+        }
+
+        Log("warm-up done");
+    }
+
     // Throughput: repetitions round-robin over the paths, so background load on this shared machine spreads
     // over all of them instead of skewing one.
     for (var repeat = 1; repeat <= options.Repeats; repeat++)
@@ -95,6 +118,14 @@ try
     foreach (var path in paths)
     {
         var result = results[path.Key];
+
+        // The previous path's set-ups leave work behind (closing sessions, their audit records, a WAL checkpoint) on
+        // the same two cores; let it finish so that it does not land in this path's tail latencies.
+        if (!options.Smoke)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
         result.Rtt1 = Latency.RoundTrips(path.EchoPort, 1, options.RoundTrips);
         result.Rtt4K = Latency.RoundTrips(path.EchoPort, 4096, options.RoundTrips / 2);
         result.SetUpMs = Latency.SetUp(path.EchoPort, options.SetUps);
