@@ -97,8 +97,14 @@ try
         var result = results[path.Key];
         result.Rtt1 = Latency.RoundTrips(path.EchoPort, 1, options.RoundTrips);
         result.Rtt4K = Latency.RoundTrips(path.EchoPort, 4096, options.RoundTrips / 2);
-        result.SetUpMs = Latency.SetUp(path.EchoPort, options.SetUps);
-        Log($"{path.Label,-24} rtt 1 B p50 {result.Rtt1.P50:0} µs, 4 KiB p50 {result.Rtt4K.P50:0} µs, set-up p50 {result.SetUpMs.P50:0.00} ms");
+        Log($"{path.Label,-24} rtt 1 B p50 {result.Rtt1.P50:0} µs, 4 KiB p50 {result.Rtt4K.P50:0} µs");
+    }
+
+    var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps);
+    foreach (var (path, setUp) in paths.Zip(setUps))
+    {
+        results[path.Key].SetUpMs = setUp;
+        Log($"{path.Label,-24} set-up p50 {setUp.P50:0.00} ms, p99 {setUp.P99:0.00} ms");
     }
 
     foreach (var path in paths.OfType<PortholePath>())
