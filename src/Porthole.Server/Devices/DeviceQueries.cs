@@ -14,12 +14,6 @@ public static class DeviceQueries
     /// </remarks>
     public static async Task<Device?> FindByIdOrNameAsync(this IQueryable<Device> devices, string idOrName, CancellationToken cancellationToken)
     {
-        if (Environment.GetEnvironmentVariable("PORTHOLE_AB_OLDDB") == "1")
-        {
-            return await devices.SingleOrDefaultAsync(d => d.Id == idOrName, cancellationToken)
-                ?? await devices.SingleOrDefaultAsync(d => d.Name == idOrName, cancellationToken);
-        }
-
         var matches = await devices.Where(d => d.Id == idOrName || d.Name == idOrName).ToListAsync(cancellationToken);
         return matches.Find(d => d.Id == idOrName) ?? matches.Find(d => d.Name == idOrName);
     }

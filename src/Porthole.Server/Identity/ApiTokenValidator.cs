@@ -20,9 +20,9 @@ public sealed class ApiTokenValidator(PortholeDbContext db, TimeProvider time)
 
         // One query, not split: the only collection is the user's grants (a handful of rows), so joining them costs
         // less than a second round trip on every authenticated request, session streams included.
-        var query = db.ApiTokens.AsNoTracking()
-            .Include(t => t.User).ThenInclude(u => u!.Grants).ThenInclude(g => g.Role);
-        var token = await ((Environment.GetEnvironmentVariable("PORTHOLE_AB_OLDDB") == "1") ? query.AsSplitQuery() : query.AsSingleQuery())
+        var token = await db.ApiTokens.AsNoTracking()
+            .Include(t => t.User).ThenInclude(u => u!.Grants).ThenInclude(g => g.Role)
+            .AsSingleQuery()
             .SingleOrDefaultAsync(t => t.SecretHash == hash, cancellationToken);
         if (token?.User is null)
         {

@@ -76,12 +76,9 @@ public static class SessionsApi
             return refusal;
         }
 
+        // The opener's remote-access rules need the group tree; authentication loaded it for this request already.
         var access = context.GetUserAccess();
-        if (!(Environment.GetEnvironmentVariable("PORTHOLE_AB_OLDDB") == "1"))
-        {
-            catalog.UseGroups(access.Groups);
-        }
-
+        catalog.UseGroups(access.Groups);
         var limits = options.Value.LimitsFor(access.RolesAllowing(Permissions.RemoteAccessConnect, device, action));
         var (session, problem) = await opener.OpenAsync(
             new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);

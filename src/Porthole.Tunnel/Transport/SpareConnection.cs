@@ -32,13 +32,10 @@ public sealed class SpareConnection
         _probe = new Uri(server, "/healthz");
     }
 
-    /// <summary>Whether spares are made (<c>PORTHOLE_SPARE_CONNECTION=0</c> turns them off, for A/B runs).</summary>
-    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("PORTHOLE_SPARE_CONNECTION") != "0";
-
     /// <summary>Starts making a spare in the background unless one is being made already. Never throws.</summary>
     public void Refill()
     {
-        if (!Enabled || Interlocked.Exchange(ref _refilling, 1) == 1)
+        if (Interlocked.Exchange(ref _refilling, 1) == 1)
         {
             return;
         }
