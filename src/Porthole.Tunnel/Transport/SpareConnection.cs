@@ -59,9 +59,9 @@ public sealed class SpareConnection
             // Reading the body to its end is what hands the connection back to the pool.
             await response.Content.CopyToAsync(Stream.Null, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // No spare this time: the next session dials as it would have anyway.
+            // No spare this time (or the process is shutting its handler down): the next session dials as it would have.
         }
         finally
         {
