@@ -44,29 +44,43 @@ public static class Latency
         return new Result(Stats.Percentile(samples, 50), Stats.Percentile(samples, 99), Stats.Percentile(samples, 99.9), count);
     }
 
-    /// <summary>Session set-up: connect, send one byte, time until its echo arrives. Milliseconds.</summary>
-    public static Result SetUp(int port, int count)
+    /// <summary>
+    /// Session set-up: connect, send one byte, time until its echo arrives. Milliseconds, one result per port. The
+    /// ports take turns in rounds of <see cref="SetUpRound"/> sessions, so background load on this shared machine
+    /// falls on every path alike and an A/B variant is compared with its base under the same load.
+    /// </summary>
+    public static Result[] SetUps(IReadOnlyList<int> ports, int count)
     {
-        var samples = new double[count];
+        var samples = ports.Select(_ => new double[count]).ToArray();
         var one = new byte[1];
-        for (var i = 0; i < count; i++)
+        for (var done = 0; done < count; done += SetUpRound)
         {
-            var start = Stopwatch.GetTimestamp();
-            using (var socket = Connect(port))
+            for (var p = 0; p < ports.Count; p++)
             {
-                socket.Send(one);
-                if (socket.Receive(one) != 1)
+                for (var i = done; i < Math.Min(count, done + SetUpRound); i++)
                 {
-                    throw new InvalidOperationException("no first byte");
-                }
+                    var start = Stopwatch.GetTimestamp();
+                    using var socket = Connect(ports[p]);
+                    socket.Send(one);
+                    if (socket.Receive(one) != 1)
+                    {
+                        throw new InvalidOperationException("no first byte");
+                    }
 
-                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    samples[p][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
             }
         }
 
-        Array.Sort(samples);
-        return new Result(Stats.Percentile(samples, 50), Stats.Percentile(samples, 99), Stats.Percentile(samples, 99.9), count);
+        return [.. samples.Select(s =>
+        {
+            Array.Sort(s);
+            return new Result(Stats.Percentile(s, 50), Stats.Percentile(s, 99), Stats.Percentile(s, 99.9), count);
+        })];
     }
+
+    /// <summary>Sessions each path opens before the next path's turn.</summary>
+    private const int SetUpRound = 10;
 
     public static Socket Connect(int port)
     {

@@ -32,6 +32,7 @@ public static class JsonReport
                 ["rtt1ByteMicroseconds"] = L(p.Rtt1),
                 ["rtt4KiBMicroseconds"] = L(p.Rtt4K),
                 ["setUpMilliseconds"] = L(p.SetUpMs),
+                ["setUpChainCpuMilliseconds"] = N(p.SetUpChainCpuMs),
                 ["bytesRelayed"] = p.BytesRelayed,
                 ["serverCpuSecondsPerGB"] = N(p.ServerCpuPerGB),
                 ["chainCpuSecondsPerGB"] = N(p.ChainCpuPerGB),

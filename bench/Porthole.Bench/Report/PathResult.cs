@@ -27,6 +27,9 @@ public sealed class PathResult(string key, string label)
 
     public Latency.Result? SetUpMs { get; set; }
 
+    /// <summary>CPU milliseconds the path's processes (client, server, agent; for ssh: ssh and sshd) spent per session set-up.</summary>
+    public double? SetUpChainCpuMs { get; set; }
+
     public double? IdleSessionKiB { get; set; }
 
     public double? IdleAgentKiB { get; set; }

@@ -30,7 +30,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         using var invoker = new HttpMessageInvoker(trust.CreateHandler());
         var connector = new DataWebSocketConnector(invoker, keepAlive);
         var policy = TargetPolicy.CreateDefault(allow, deny, await ServerEndpointsAsync(server, cancellationToken).ConfigureAwait(false));
-        var sessions = new SessionHandler(server, state.Credential, connector, () => remoteAccessEnabled, policy, logger);
+        var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), () => remoteAccessEnabled, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
 
         while (!cancellationToken.IsCancellationRequested)

@@ -10,9 +10,10 @@ namespace Porthole.Agent.Sessions;
 /// <summary>
 /// Answers an <c>open</c>: enforces the local kill switch, dials the target, opens the session's own data
 /// WebSocket and relays. A session is independent of the control channel that asked for it, so it survives
-/// a control reconnect.
+/// a control reconnect. Once a data WebSocket is up it refills <paramref name="spare"/>, so that the next session's
+/// upgrade finds a connection with its handshakes done.
 /// </summary>
-public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
+public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
 {
     public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
     {
@@ -49,6 +50,7 @@ public sealed class SessionHandler(Uri server, string credential, DataWebSocketC
                 return;
             }
 
+            spare.Refill();
             using (webSocket)
             {
                 AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);

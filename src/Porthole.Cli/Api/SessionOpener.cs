@@ -9,10 +9,14 @@ namespace Porthole.Cli.Api;
 /// <summary>
 /// Opens one session (docs/design/core-tunnel.md, "A session"): <c>POST /api/v1/sessions</c>, which answers only
 /// once the agent reached the target, then the client leg's data WebSocket at the returned <c>streamPath</c>.
+/// With <paramref name="keepSpare"/> (<c>porthole forward</c>, which opens session after session) it keeps a spare
+/// connection for the next session's <c>POST</c> (<see cref="SpareConnection"/>); the upgrade runs on the
+/// <c>POST</c>'s own connection, which the pool hands back once the answer is read.
 /// </summary>
-public sealed class SessionOpener(PortholeApiClient api)
+public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
 {
     private readonly DataWebSocketConnector _connector = new(api.WebSocketInvoker);
+    private readonly SpareConnection? _spare = keepSpare ? new(api.WebSocketInvoker, api.BaseAddress) : null;
 
     /// <summary>Opens a session to <paramref name="target"/> and returns its connected data WebSocket.</summary>
     public async Task<WebSocket> OpenAsync(EndpointRef target, CancellationToken cancellationToken)
@@ -22,7 +26,9 @@ public sealed class SessionOpener(PortholeApiClient api)
         var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = session.ClientKey };
         try
         {
-            return await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers, cancellationToken);
+            var webSocket = await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers, cancellationToken);
+            _spare?.Refill();
+            return webSocket;
         }
         catch (WebSocketException ex) when (ex.InnerException is HttpRequestException inner)
         {

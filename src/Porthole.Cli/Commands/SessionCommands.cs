@@ -45,7 +45,7 @@ public static class SessionCommands
             Console.Out.WriteLine($"Forwarding {listener.LocalEndpoint} -> {which}");
             Console.Out.Flush();
 
-            await new LocalForwarder(new SessionOpener(api), which).RunAsync(listener, stop.Token);
+            await new LocalForwarder(new SessionOpener(api, keepSpare: true), which).RunAsync(listener, stop.Token);
             return ExitCodes.Success;
 
             void Stop(PosixSignalContext context)

@@ -46,6 +46,7 @@ public static class SessionsApi
         PortholeDbContext db,
         AuditLog audit,
         TunnelOpener opener,
+        DeviceCatalog catalog,
         CredentialVault vault,
         IOptions<PortholeServerOptions> options,
         ILoggerFactory loggers,
@@ -75,7 +76,10 @@ public static class SessionsApi
             return refusal;
         }
 
-        var limits = options.Value.LimitsFor(context.GetUserAccess().RolesAllowing(Permissions.RemoteAccessConnect, device, action));
+        // The opener's remote-access rules need the group tree; authentication loaded it for this request already.
+        var access = context.GetUserAccess();
+        catalog.UseGroups(access.Groups);
+        var limits = options.Value.LimitsFor(access.RolesAllowing(Permissions.RemoteAccessConnect, device, action));
         var (session, problem) = await opener.OpenAsync(
             new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);
         if (session is null)
