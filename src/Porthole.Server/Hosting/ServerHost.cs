@@ -64,6 +64,12 @@ public static class ServerHost
 
         var app = builder.Build();
 
+        // Before anything else, so every TLS connection (web proxy hosts included) gets it on its first request.
+        if (settings.TlsReleaseIdleBuffers)
+        {
+            app.UseMiddleware<Http.TlsIdleBuffersMiddleware>();
+        }
+
         // Session hosts of the web proxy first: their requests never meet the console's cookies, pages or API.
         app.UseMiddleware<WebProxy.WebProxyMiddleware>();
         app.UseMiddleware<Http.SecurityHeadersMiddleware>();
