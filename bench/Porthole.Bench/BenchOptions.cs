@@ -23,6 +23,9 @@ public sealed class BenchOptions
     /// <summary>Idle sessions held open for the memory figure (default 300; smoke 10).</summary>
     public int IdleSessions { get; private set; } = 300;
 
+    /// <summary>Seconds the idle sessions stay open after their memory is read, so a heap dump can be taken (default 0).</summary>
+    public double HoldIdle { get; private set; }
+
     /// <summary>Idle agents (in-process control channels) for the memory figure (default 1 000; smoke 10).</summary>
     public int IdleAgents { get; private set; } = 1000;
 
@@ -76,6 +79,9 @@ public sealed class BenchOptions
                     break;
                 case "--idle-sessions":
                     options.IdleSessions = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--hold-idle":
+                    options.HoldIdle = double.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--idle-agents":
                     options.IdleAgents = int.Parse(Next(), CultureInfo.InvariantCulture);

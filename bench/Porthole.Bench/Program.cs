@@ -8,6 +8,7 @@ using Porthole.Tests.Common;
 // The end-to-end benchmark of issue 7. One command: bench/run.sh [--smoke]. See bench/README.md.
 var options = BenchOptions.Parse(args);
 IdleLoad.Quick = options.Smoke;
+IdleLoad.Hold = TimeSpan.FromSeconds(options.HoldIdle);
 var started = Stopwatch.StartNew();
 var outputDirectory = options.OutputDirectory ?? Path.Combine(Binaries.RepositoryRoot, "bench", "results");
 Directory.CreateDirectory(outputDirectory);

@@ -14,6 +14,9 @@ public static class IdleLoad
     /// <summary>Smoke mode: no settling, no induced GC, one read — the figure only has to exist.</summary>
     public static bool Quick { get; set; }
 
+    /// <summary>How long idle sessions stay open after the reading, for <c>dotnet-gcdump</c> (<c>--hold-idle</c>).</summary>
+    public static TimeSpan Hold { get; set; }
+
     private static TimeSpan WindDown => Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -39,6 +42,12 @@ public static class IdleLoad
             }
 
             var after = await SettledPssAsync(path.ServerPid);
+            if (Hold > TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"holding {count} idle sessions for {Hold.TotalSeconds:0} s: server pid {path.ServerPid}");
+                await Task.Delay(Hold);
+            }
+
             return (after - before) / (double)count;
         }
         finally

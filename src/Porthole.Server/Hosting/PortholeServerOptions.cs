@@ -100,6 +100,12 @@ public sealed class PortholeServerOptions
     /// </summary>
     public int TransportBlockSize { get; set; } = LargeBlockMemoryPoolFactory.DefaultBlockSize;
 
+    /// <summary>
+    /// Whether TLS connections let OpenSSL free their record buffers (≈34 KiB) while idle
+    /// (<c>SSL_MODE_RELEASE_BUFFERS</c>); they are allocated again with the next record. Default: <c>true</c>.
+    /// </summary>
+    public bool TlsReleaseIdleBuffers { get; set; } = true;
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {

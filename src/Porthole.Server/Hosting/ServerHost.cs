@@ -64,6 +64,12 @@ public static class ServerHost
 
         var app = builder.Build();
 
+        // Before anything else, so every TLS connection (web proxy hosts included) gets it on its first request.
+        if (settings.TlsReleaseIdleBuffers)
+        {
+            app.UseMiddleware<Http.TlsIdleBuffersMiddleware>();
+        }
+
         // Session hosts of the web proxy first: their requests never meet the console's cookies, pages or API.
         app.UseMiddleware<WebProxy.WebProxyMiddleware>();
         app.UseMiddleware<Http.SecurityHeadersMiddleware>();
@@ -192,7 +198,9 @@ public static class ServerHost
         // Microsoft.Data.Sqlite retries a locked database until the command timeout; then the request gets 503.
         var busySeconds = (int)Math.Ceiling(settings.DatabaseBusyTimeout.TotalSeconds);
         var writeAheadLog = new SqliteWriteAheadLog();
-        services.AddDbContext<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
+        // The factory also registers the scoped context the endpoints take; authentication uses the factory, so the
+        // long-lived WebSocket requests hold no context (and no EF service scope) for their life (issue 7).
+        services.AddDbContextFactory<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();
@@ -234,7 +242,7 @@ public static class ServerHost
         services.AddOpenApi("v1");
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Porthole.Protocol.Api.ApiJsonContext.Default));
 
-        services.AddScoped<ApiTokenValidator>();
+        services.AddSingleton<ApiTokenValidator>();
         services.AddScoped<PasswordSignIn>();
         services.AddAuthentication(WebSessions.PolicySchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)

@@ -11,12 +11,18 @@ namespace Porthole.Server.Identity;
 /// use it: a web session's cookie carries a token too, so logout, disabling a user or a password change end
 /// browser sessions exactly as they end CLI tokens.
 /// </summary>
-public sealed class ApiTokenValidator(PortholeDbContext db, TimeProvider time)
+/// <remarks>
+/// A singleton with a context of its own per call: it runs in every request, the long-lived WebSocket ones included
+/// (a session's stream lasts as long as the session), and a request-scoped context would stay reachable from the
+/// request for all that time (issue 7, idle memory).
+/// </remarks>
+public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> contexts, TimeProvider time)
 {
     /// <summary>The claims of a valid token, or why it is not valid.</summary>
     public async Task<(List<Claim>? Claims, UserAccess? Access, string? Failure)> ValidateAsync(string secret, CancellationToken cancellationToken)
     {
         var hash = SecretTokens.Hash(secret);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
 
         // One query, not split: the only collection is the user's grants (a handful of rows), so joining them costs
         // less than a second round trip on every authenticated request, session streams included.

@@ -14,11 +14,15 @@ namespace Porthole.Server.Identity;
 /// Authenticates <c>Authorization: Bearer</c> secrets: API tokens of users (<c>pat_</c>) and credentials of
 /// enrolled devices (<c>ptd_</c>). Both are looked up by their SHA-256; the secret itself is never stored.
 /// </summary>
+/// <remarks>
+/// The handler lives as long as its request, and the session and agent WebSockets are requests that last for hours:
+/// it takes a context from the factory for the look-up and lets it go, rather than holding the request's.
+/// </remarks>
 public sealed class BearerTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    PortholeDbContext db,
+    IDbContextFactory<PortholeDbContext> contexts,
     ApiTokenValidator validator)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -63,6 +67,7 @@ public sealed class BearerTokenHandler(
     private async Task<AuthenticateResult> AuthenticateDeviceAsync(string secret)
     {
         var hash = SecretTokens.Hash(secret);
+        await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
         var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.CredentialHash == hash, Context.RequestAborted);
         if (device is null)
         {

@@ -135,6 +135,10 @@ public static class SessionsApi
             return;
         }
 
+        // Rights were checked when the session was opened and again when the stream joined; this request lasts as long as
+        // the session, so it lets go of the rights its authentication built, group tree included (issue 7).
+        context.Features.Set<UserAccess>(null);
+
         var agentSocket = session.AgentOutcome.Result.WebSocket!;
         var logger = loggers.CreateLogger(typeof(SessionsApi));
         using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext

@@ -5,7 +5,8 @@ namespace Porthole.Tunnel.Transport;
 /// <see cref="KeepAliveSettings.SilenceLimit"/> without a byte arriving, the read fails with
 /// <see cref="PeerSilentException"/> (so the WebSocket, and the session on it, ends with that reason). Time is
 /// counted only while a read is pending, so a peer we are not reading from (back-pressure) is never judged.
-/// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>.
+/// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>. The checks of all
+/// streams with the same clock and limit share one timer (<see cref="SilentPeerWatch"/>).
 /// </summary>
 public sealed class SilentPeerStream : Stream
 {
@@ -14,7 +15,8 @@ public sealed class SilentPeerStream : Stream
     private readonly long _limit;
     private readonly TimeSpan _silenceLimit;
     private readonly CancellationTokenSource _silent = new();
-    private readonly ITimer _timer;
+    private readonly SilentPeerWatch _watch;
+    private int _disposed;
 
     // 0 when no read is pending, else the timestamp the current wait began.
     private long _waitingSince;
@@ -28,7 +30,8 @@ public sealed class SilentPeerStream : Stream
 
         // A few checks per limit bound the overshoot to a quarter of it (at most a second).
         var period = TimeSpan.FromTicks(Math.Clamp(_silenceLimit.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, TimeSpan.TicksPerSecond));
-        _timer = _time.CreateTimer(static state => ((SilentPeerStream)state!).Check(), this, period, period);
+        _watch = SilentPeerWatch.For(_time, period);
+        _watch.Add(this);
     }
 
     public override bool CanRead => _inner.CanRead;
@@ -90,7 +93,8 @@ public sealed class SilentPeerStream : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    private void Check()
+    /// <summary>Called by the watch on every tick: ends the connection once a read has waited past the limit.</summary>
+    internal void Check()
     {
         var since = Volatile.Read(ref _waitingSince);
         if (since != 0 && _time.GetTimestamp() - since >= _limit && !_silent.IsCancellationRequested)
@@ -111,9 +115,9 @@ public sealed class SilentPeerStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _timer.Dispose();
+            _watch.Remove(this);
             _inner.Dispose();
             _silent.Dispose();
         }
@@ -123,9 +127,13 @@ public sealed class SilentPeerStream : Stream
 
     public override async ValueTask DisposeAsync()
     {
-        await _timer.DisposeAsync().ConfigureAwait(false);
-        await _inner.DisposeAsync().ConfigureAwait(false);
-        _silent.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _watch.Remove(this);
+            await _inner.DisposeAsync().ConfigureAwait(false);
+            _silent.Dispose();
+        }
+
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -73,4 +73,87 @@ public sealed class SilentPeerStreamTests
 
         await Assert.ThrowsAsync<PeerSilentException>(() => watched.WriteAsync(new byte[] { 1 }).AsTask());
     }
+
+    [Fact]
+    public async Task ManyStreams_ShareOneTimer_AndEachIsJudgedOnItsOwn()
+    {
+        var time = new CountingTimeProvider();
+        var pairs = new List<SocketPair>();
+        var streams = new List<SilentPeerStream>();
+        for (var i = 0; i < 20; i++)
+        {
+            var pair = await SocketPair.CreateAsync();
+            pairs.Add(pair);
+            streams.Add(new SilentPeerStream(pair.LeftStream, OneSecond, time));
+        }
+
+        try
+        {
+            Assert.Equal(1, time.Created);
+
+            // Stream 0 waits on a silent peer; stream 1 waits too but its peer answers in time; the rest do not read.
+            var silent = streams[0].ReadAsync(new byte[16]).AsTask();
+            var answered = streams[1].ReadAsync(new byte[16]).AsTask();
+            time.Advance(TimeSpan.FromSeconds(1.5));
+            await pairs[1].RightStream.WriteAsync(new byte[] { 42 });
+            Assert.Equal(1, await answered.WaitAsync(Timeouts.Short));
+            time.Advance(TimeSpan.FromSeconds(1));
+
+            await Assert.ThrowsAsync<PeerSilentException>(() => silent.WaitAsync(Timeouts.Short));
+            await pairs[2].RightStream.WriteAsync(new byte[] { 7 });
+            Assert.Equal(1, await streams[2].ReadAsync(new byte[16]).AsTask().WaitAsync(Timeouts.Short));
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            foreach (var pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+
+        // The last stream out stops the timer; the next one starts a new one.
+        Assert.Equal(1, time.Disposed);
+        using var next = await SocketPair.CreateAsync();
+        await using var again = new SilentPeerStream(next.LeftStream, OneSecond, time);
+        Assert.Equal(2, time.Created);
+    }
+
+    /// <summary>A fake clock that counts the timers made from it and how many were stopped.</summary>
+    private sealed class CountingTimeProvider : FakeTimeProvider
+    {
+        private int _created;
+        private int _disposed;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public int Disposed => Volatile.Read(ref _disposed);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _created);
+            return new CountedTimer(base.CreateTimer(callback, state, dueTime, period), this);
+        }
+
+        private sealed class CountedTimer(ITimer inner, CountingTimeProvider owner) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                Interlocked.Increment(ref owner._disposed);
+                inner.Dispose();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
 }
