@@ -58,11 +58,9 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     /// </summary>
     public SocketsHttpHandler CreateHandler() => new()
     {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            RemoteCertificateValidationCallback = CreateValidator(),
-            CipherSuitesPolicy = TlsCipherPreference.Policy,
-        },
+        // No cipher-suite list here: the server's order decides (TlsCipherPreference), and a list set on a .NET client
+        // turns off its TLS session cache, so every connection would pay a full handshake (HandlerTlsTests).
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator() },
         UseProxy = true,
         UseCookies = false,
         AllowAutoRedirect = false,

@@ -3,11 +3,12 @@ using System.Net.Security;
 namespace Porthole.Tunnel.Transport;
 
 /// <summary>
-/// The TLS cipher suites the server accepts and the agent and the CLI offer, fastest first. OpenSSL's own order puts
-/// AES-256-GCM first; AES-128-GCM is as safe for our purpose and its 10 rounds instead of 14 make each of the chain's
-/// four encryption passes cheaper (same-run A/B in docs/performance.md). The server's order decides a handshake (that
-/// is how .NET runs OpenSSL), so browsers get it too; the clients set it for servers behind another TLS terminator.
-/// Only where .NET supports setting the list (Linux); elsewhere the platform's default stands.
+/// The TLS cipher suites the server accepts, fastest first. OpenSSL's own order puts AES-256-GCM first; AES-128-GCM is
+/// as safe for our purpose and its 10 rounds instead of 14 make each of the chain's four encryption passes cheaper
+/// (same-run A/B in docs/performance.md). The server's order decides a handshake (that is how .NET runs OpenSSL), so
+/// the agent, the CLI and browsers all get it. The clients do not set the list themselves: on a .NET client a list
+/// turns off the TLS session cache. Only where .NET supports setting the list (Linux); elsewhere the platform's default
+/// stands.
 /// </summary>
 public static class TlsCipherPreference
 {

@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using Porthole.Protocol.Security;
 using Porthole.Tunnel.Transport;
 using Porthole.Tests.Common;
-using Porthole.Tunnel.Tests.Support;
 
 namespace Porthole.Tunnel.Tests.Transport;
 
@@ -94,33 +93,6 @@ public sealed class ServerTrustTests
         Assert.False(validator(new object(), stranger, null, SslPolicyErrors.RemoteCertificateChainErrors));
         Assert.False(validator(new object(), leaf, null, SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNameMismatch));
         Assert.False(validator(new object(), null, null, SslPolicyErrors.RemoteCertificateNotAvailable));
-    }
-
-    [Fact]
-    public async Task Handler_OffersAes128GcmFirst()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        // openssl s_server follows the client's order unless told otherwise, so what it negotiates is our first choice.
-        // Its -www page names the suite.
-        using var directory = new TempDirectory("porthole-cipher-probe");
-        using var certificate = CreateSelfSigned("CN=localhost");
-        var certificatePath = directory.Combine("cert.pem");
-        var keyPath = directory.Combine("key.pem");
-        await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
-        var port = FreePort.Get();
-        await using var server = ProcessRunner.Start("openssl", ["s_server", "-accept", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-cert", certificatePath, "-key", keyPath, "-tls1_3", "-www"]);
-        Assert.True(await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(10), () => server.HasExited), server.CapturedOutput);
-
-        using var client = new HttpClient(new ServerTrust(Fingerprint: CertificateFingerprint.Of(certificate)).CreateHandler());
-        var page = await client.GetStringAsync(new Uri($"https://127.0.0.1:{port}/")).WaitAsync(Timeouts.Test);
-
-        Assert.Contains("TLS_AES_128_GCM_SHA256", page, StringComparison.Ordinal);
     }
 
     private static X509Certificate2 CreateSelfSigned(string subject)

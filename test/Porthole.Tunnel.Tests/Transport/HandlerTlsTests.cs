@@ -1,0 +1,107 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Porthole.Protocol.Security;
+using Porthole.Tests.Common;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Tunnel.Tests.Transport;
+
+/// <summary>
+/// What TLS the handler negotiates that the agent and the CLI use for every connection to the server, observed from
+/// the server side: <c>openssl s_server -www</c> answers with a status page that names the cipher suite and whether
+/// the session was new or resumed. s_server follows the client's order of suites unless told otherwise.
+/// </summary>
+public sealed class HandlerTlsTests
+{
+    [Fact]
+    public async Task PinnedHandler_ResumesTheSessionOnItsNextConnection_WhenTheServerHasAName()
+    {
+        await using var server = await StatusServer.StartAsync();
+
+        // The custom validation callback of a pin must not keep the runtime from caching the session.
+        using var invoker = new HttpMessageInvoker(new ServerTrust(Fingerprint: CertificateFingerprint.Of(server.Certificate)).CreateHandler());
+        var first = SessionLine(await server.GetPageAsync(invoker));
+        var second = SessionLine(await server.GetPageAsync(invoker));
+
+        Assert.StartsWith("New, TLSv1.3", first, StringComparison.Ordinal);
+        Assert.StartsWith("Reused, TLSv1.3", second, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Handler_LeavesTheChoiceOfSuiteToTheServer()
+    {
+        // s_server takes the client's first choice; OpenSSL's own first choice is AES-256-GCM. Porthole's server picks
+        // AES-128-GCM by its own order (TlsVersionTests); a list set here would cost the session cache (test above).
+        await using var server = await StatusServer.StartAsync();
+        using var invoker = new HttpMessageInvoker(new ServerTrust(Fingerprint: CertificateFingerprint.Of(server.Certificate)).CreateHandler());
+
+        var page = await server.GetPageAsync(invoker);
+
+        Assert.Contains("Cipher is TLS_AES_256_GCM_SHA384", page, StringComparison.Ordinal);
+    }
+
+    private static string SessionLine(string page) =>
+        page.Split('\n').FirstOrDefault(l => l.StartsWith("New,", StringComparison.Ordinal) || l.StartsWith("Reused,", StringComparison.Ordinal))
+        ?? throw new InvalidOperationException("no New/Reused line in the s_server page: " + page);
+
+    /// <summary><c>openssl s_server -www</c> on loopback with a throw-away ECDSA certificate for <c>localhost</c>.</summary>
+    private sealed class StatusServer : IAsyncDisposable
+    {
+        private readonly TempDirectory _directory;
+        private readonly ProcessRunner _process;
+        private readonly int _port;
+
+        private StatusServer(TempDirectory directory, X509Certificate2 certificate, ProcessRunner process, int port)
+        {
+            _directory = directory;
+            Certificate = certificate;
+            _process = process;
+            _port = port;
+        }
+
+        public X509Certificate2 Certificate { get; }
+
+        public static async Task<StatusServer> StartAsync()
+        {
+            var directory = new TempDirectory("porthole-tls-status");
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("localhost");
+            request.CertificateExtensions.Add(names.Build());
+            var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            var certificatePath = directory.WriteFile("cert.pem", certificate.ExportCertificatePem());
+            var keyPath = directory.WriteFile("key.pem", key.ExportPkcs8PrivateKeyPem());
+
+            var port = FreePort.Get();
+            var process = ProcessRunner.Start("openssl", ["s_server", "-accept", $"127.0.0.1:{port}", "-cert", certificatePath, "-key", keyPath, "-www", "-quiet"]);
+            var server = new StatusServer(directory, certificate, process, port);
+            if (!await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(10), () => process.HasExited))
+            {
+                var output = process.CapturedOutput;
+                await server.DisposeAsync();
+                throw new InvalidOperationException("openssl s_server did not start: " + output);
+            }
+
+            return server;
+        }
+
+        /// <summary>The status page, over a connection of its own (<c>Connection: close</c>).</summary>
+        public async Task<string> GetPageAsync(HttpMessageInvoker invoker)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{_port}/") { Version = HttpVersion.Version11 };
+            request.Headers.ConnectionClose = true;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var response = await invoker.SendAsync(request, timeout.Token);
+            return await response.Content.ReadAsStringAsync(timeout.Token);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _process.DisposeAsync();
+            Certificate.Dispose();
+            _directory.Dispose();
+        }
+    }
+}
