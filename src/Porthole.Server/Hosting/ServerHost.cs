@@ -161,6 +161,9 @@ public static class ServerHost
             kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
             kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
+
+            // Beneath TLS: Kestrel adds UseHttps for an https:// URL after the endpoint defaults.
+            kestrel.ConfigureEndpointDefaults(BatchingTransport.Use);
             if (certificate is not null)
             {
                 kestrel.ConfigureHttpsDefaults(https =>

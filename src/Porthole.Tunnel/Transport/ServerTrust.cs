@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Porthole.Protocol.Security;
 
@@ -66,5 +67,25 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
         AllowAutoRedirect = false,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         ConnectTimeout = TimeSpan.FromSeconds(15),
+        ConnectCallback = ConnectAsync,
     };
+
+    /// <summary>
+    /// Dials as the handler would (TCP_NODELAY, every address of the name in turn) and puts a <see cref="BatchingStream"/>
+    /// under TLS, so a WebSocket frame leaves in one send. With a proxy this dials the proxy.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new BatchingStream(new NetworkStream(socket, ownsSocket: true));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

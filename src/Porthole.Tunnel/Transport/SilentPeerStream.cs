@@ -16,6 +16,7 @@ public sealed class SilentPeerStream : Stream
     private readonly TimeSpan _silenceLimit;
     private readonly CancellationTokenSource _silent = new();
     private readonly SilentPeerWatch _watch;
+    private readonly WriteBatch _batch = new();
     private int _disposed;
 
     // 0 when no read is pending, else the timestamp the current wait began.
@@ -75,8 +76,9 @@ public sealed class SilentPeerStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>Each write is one WebSocket frame; it leaves the connection's socket as one send (<see cref="WriteBatch"/>).</summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _silent.IsCancellationRequested ? ValueTask.FromException(new PeerSilentException(_silenceLimit)) : _inner.WriteAsync(buffer, cancellationToken);
+        _silent.IsCancellationRequested ? ValueTask.FromException(new PeerSilentException(_silenceLimit)) : _batch.WriteAsync(_inner, buffer, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
