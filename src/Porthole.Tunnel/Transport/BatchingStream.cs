@@ -5,7 +5,7 @@ namespace Porthole.Tunnel.Transport;
 /// <summary>
 /// The socket stream of the agent's and the CLI's connections to the server, under TLS: inside a
 /// <see cref="WriteBatch"/> it copies what it is given into one pooled buffer and sends it when the batch ends, so
-/// the four TLS records of a 64 KiB frame leave in one send. Outside a batch (HTTP requests, TLS handshakes) it
+/// the four TLS records of a 64 KiB frame leave in one send (<c>SslStream</c> alone makes two, of two records each). Outside a batch (HTTP requests, TLS handshakes) it
 /// writes through. Holds no buffer between batches, so an idle connection costs nothing here.
 /// </summary>
 public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
