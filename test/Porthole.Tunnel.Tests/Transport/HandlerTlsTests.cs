@@ -24,6 +24,13 @@ public sealed class HandlerTlsTests
         var first = SessionLine(await server.GetPageAsync(invoker));
         var second = SessionLine(await server.GetPageAsync(invoker));
 
+        // TLS 1.3 tickets arrive after the handshake; on a loaded machine (CI) the second connection can be dialled
+        // before the first one's ticket was taken in, so one more connection is allowed before resumption must show.
+        if (!second.StartsWith("Reused,", StringComparison.Ordinal))
+        {
+            second = SessionLine(await server.GetPageAsync(invoker));
+        }
+
         Assert.StartsWith("New, TLSv1.3", first, StringComparison.Ordinal);
         Assert.StartsWith("Reused, TLSv1.3", second, StringComparison.Ordinal);
     }
