@@ -11,7 +11,8 @@ namespace Porthole.Tunnel.Tests.Support;
 /// </summary>
 internal sealed class TlsWebSocketPair : IDisposable
 {
-    private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
+    /// <summary>The throw-away server certificate, shared by every TLS test of this project.</summary>
+    internal static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
     private readonly SocketPair _sockets;
     private readonly SslStream _serverTls;
     private readonly SslStream _clientTls;

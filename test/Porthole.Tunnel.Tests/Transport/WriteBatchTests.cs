@@ -1,7 +1,6 @@
 using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Tests.Support;
 using Porthole.Tunnel.Transport;
@@ -15,12 +14,6 @@ namespace Porthole.Tunnel.Tests.Transport;
 /// </summary>
 public sealed class WriteBatchTests
 {
-    private static readonly Lazy<X509Certificate2> Certificate = new(() =>
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-    });
-
     [Fact]
     public async Task LargeFrame_ThatTlsWritesAsFourRecords_LeavesInOneSend_AndArrivesIntact()
     {
@@ -198,7 +191,7 @@ public sealed class WriteBatchTests
             var serverTls = new SslStream(sockets.LeftStream, leaveInnerStreamOpen: true);
             var clientTls = new SslStream(new BatchingStream(sends), leaveInnerStreamOpen: false, (_, _, _, _) => true);
             await Task.WhenAll(
-                serverTls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate.Value }),
+                serverTls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = TlsWebSocketPair.Certificate.Value }),
                 clientTls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" })).WaitAsync(Timeouts.Test);
             return new ClientStack(sockets, serverTls, clientTls, sends);
         }
