@@ -134,15 +134,27 @@ try
 
     // CPU per set-up, summed over the path's processes, is the figure load on a shared machine does not distort. The
     // pause lets work a set-up leaves behind (spare connections, audit of the close) land in its own path's account.
-    var setUpCpu = paths.Select(p => ProcStats.CpuSeconds(p.ChainPids)).ToList();
+    // CPU per set-up, summed over the path's processes, is the figure load on a shared machine does not distort; for
+    // Porthole it is also split by process. The pause lets work a set-up leaves behind (spare connections, audit of
+    // the close) land in its own path's account.
+    if (options.SetUpWarmUps > 0)
+    {
+        Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUpWarmUps);
+        Log($"set-up warm-up done ({options.SetUpWarmUps} per path)");
+    }
+
+    var setUpCpu = paths.Select(SetUpCpuSeconds).ToList();
     var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps);
     await Task.Delay(TimeSpan.FromSeconds(1));
     foreach (var ((path, setUp), cpuBefore) in paths.Zip(setUps).Zip(setUpCpu))
     {
         var result = results[path.Key];
         result.SetUpMs = setUp;
-        result.SetUpChainCpuMs = path.ChainPids.Any() ? (ProcStats.CpuSeconds(path.ChainPids) - cpuBefore) * 1000 / options.SetUps : null;
-        Log($"{path.Label,-24} set-up p50 {setUp.P50:0.00} ms, p99 {setUp.P99:0.00} ms, chain CPU {result.SetUpChainCpuMs:0.00} ms per set-up");
+        var perSetUp = SetUpCpuSeconds(path).Zip(cpuBefore, (after, before) => (after - before) * 1000 / options.SetUps).ToList();
+        result.SetUpChainCpuMs = path.ChainPids.Any() ? perSetUp[0] : null;
+        result.SetUpServerCpuMs = path is PortholePath ? perSetUp[1] : null;
+        var split = path is PortholePath ? $" (server {perSetUp[1]:0.00}, agent {perSetUp[2]:0.00}, CLI {perSetUp[3]:0.00})" : "";
+        Log($"{path.Label,-24} set-up p50 {setUp.P50:0.00} ms, p99 {setUp.P99:0.00} ms, chain CPU {result.SetUpChainCpuMs:0.00} ms per set-up{split}");
     }
 
     foreach (var path in paths.OfType<PortholePath>())
@@ -180,3 +192,8 @@ finally
         await path.DisposeAsync();
     }
 }
+
+// The chain's CPU seconds, then for Porthole the server's, the agent's and the echo forward's (the CLI the set-ups use).
+static double[] SetUpCpuSeconds(BenchPath path) => path is PortholePath porthole
+    ? [ProcStats.CpuSeconds(path.ChainPids), ProcStats.CpuSeconds(porthole.ServerPid), ProcStats.CpuSeconds(porthole.AgentPid), ProcStats.CpuSeconds(porthole.EchoForwardPid)]
+    : [ProcStats.CpuSeconds(path.ChainPids)];

@@ -44,6 +44,11 @@ public sealed class PortholePath : BenchPath
 
     public int ServerPid => _server.Id;
 
+    public int AgentPid => _agent.Id;
+
+    /// <summary>The <c>porthole forward</c> to the echo server, which the latency and set-up tests use.</summary>
+    public int EchoForwardPid => _forwardEcho.Id;
+
     public override IEnumerable<int> ServerPids => [_server.Id];
 
     public override IEnumerable<int> ChainPids => [_forwardIperf.Id, _forwardEcho.Id, _server.Id, _agent.Id];

@@ -30,6 +30,9 @@ public sealed class PathResult(string key, string label)
     /// <summary>CPU milliseconds the path's processes (client, server, agent; for ssh: ssh and sshd) spent per session set-up.</summary>
     public double? SetUpChainCpuMs { get; set; }
 
+    /// <summary>The server's share of <see cref="SetUpChainCpuMs"/> (Porthole paths).</summary>
+    public double? SetUpServerCpuMs { get; set; }
+
     public double? IdleSessionKiB { get; set; }
 
     public double? IdleAgentKiB { get; set; }

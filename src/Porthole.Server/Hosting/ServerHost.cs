@@ -201,9 +201,12 @@ public static class ServerHost
         // Microsoft.Data.Sqlite retries a locked database until the command timeout; then the request gets 503.
         var busySeconds = (int)Math.Ceiling(settings.DatabaseBusyTimeout.TotalSeconds);
         var writeAheadLog = new SqliteWriteAheadLog();
-        // The factory also registers the scoped context the endpoints take; authentication uses the factory, so the
-        // long-lived WebSocket requests hold no context (and no EF service scope) for their life (issue 7).
-        services.AddDbContextFactory<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
+        // Contexts come from a pool: a new one resolves ≈250 of EF's internal services in a scope of its own, which
+        // was the largest share of the server's CPU per session set-up (docs/performance.md). Authentication takes one
+        // from the factory per look-up, so the long-lived WebSocket requests hold no context for their life; the
+        // endpoints take a scoped one, returned to the pool when the request ends (issue 7).
+        services.AddPooledDbContextFactory<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
+        services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<PortholeDbContext>>().CreateDbContext());
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
         services.AddSingleton<PasswordHashing>();

@@ -54,6 +54,34 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     }
 
     /// <summary>
+    /// The policy of the chain .NET builds before it calls the validator; <c>null</c> (the system's roots) when the
+    /// chain is the decision. A pin or <c>--insecure</c> ignores that chain, and a private CA is checked by the
+    /// validator's own chain, so for them it is built against the CA alone or against nothing: built against the
+    /// system's roots, on Linux, it copies every root into a fresh OpenSSL store on each handshake — ≈2 ms of CPU per
+    /// connection in the agent and in the CLI (docs/performance.md, "Session set-up").
+    /// </summary>
+    public X509ChainPolicy? CreateChainPolicy()
+    {
+        if (!Insecure && Fingerprint is null && CaCertificatePath is null)
+        {
+            return null;
+        }
+
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        if (!Insecure && Fingerprint is null)
+        {
+            policy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(CaCertificatePath!));
+        }
+
+        return policy;
+    }
+
+    /// <summary>
     /// An HTTP handler for REST calls and WebSocket connects. It honours <c>HTTPS_PROXY</c>/<c>NO_PROXY</c>
     /// (the default proxy reads them) and tunnels through the proxy with HTTP CONNECT.
     /// </summary>
@@ -61,7 +89,7 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     {
         // No cipher-suite list here: the server's order decides (TlsCipherPreference), and a list set on a .NET client
         // turns off its TLS session cache, so every connection would pay a full handshake (HandlerTlsTests).
-        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator() },
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator(), CertificateChainPolicy = CreateChainPolicy() },
         UseProxy = true,
         UseCookies = false,
         AllowAutoRedirect = false,

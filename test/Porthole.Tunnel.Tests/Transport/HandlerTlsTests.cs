@@ -48,11 +48,63 @@ public sealed class HandlerTlsTests
         Assert.Contains("Cipher is TLS_AES_256_GCM_SHA384", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CaHandler_TrustsACertificateItsCaIssued_AndRefusesAnotherCa()
+    {
+        // The handler builds the chain against the private CA alone (ServerTrust.CreateChainPolicy), not the system's
+        // roots: a real handshake must still pass for the CA's certificate and fail for any other issuer.
+        using var directory = new TempDirectory("porthole-tls-ca");
+        using var ca = CreateCa("CN=porthole-test-ca");
+        using var otherCa = CreateCa("CN=another-ca");
+        await using var server = await StatusServer.StartAsync(issuer: ca);
+        var caPath = directory.WriteFile("ca.pem", ca.ExportCertificatePem());
+        var otherPath = directory.WriteFile("other.pem", otherCa.ExportCertificatePem());
+
+        using var trusting = new HttpMessageInvoker(new ServerTrust(CaCertificatePath: caPath).CreateHandler());
+        using var refusing = new HttpMessageInvoker(new ServerTrust(CaCertificatePath: otherPath).CreateHandler());
+
+        Assert.StartsWith("New, TLSv1.3", SessionLine(await server.GetPageAsync(trusting)), StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => server.GetPageAsync(refusing));
+        Assert.IsType<System.Security.Authentication.AuthenticationException>(refused.InnerException);
+    }
+
+    [Fact]
+    public void ChainPolicy_LeavesTheSystemRootsOnlyToSystemTrust()
+    {
+        using var directory = new TempDirectory("porthole-tls-policy");
+        using var ca = CreateCa("CN=porthole-test-ca");
+        var caPath = directory.WriteFile("ca.pem", ca.ExportCertificatePem());
+
+        Assert.Null(ServerTrust.System.CreateChainPolicy());
+        foreach (var trust in new[] { new ServerTrust(Fingerprint: CertificateFingerprint.Of(ca)), new ServerTrust(Insecure: true) })
+        {
+            var policy = trust.CreateChainPolicy()!;
+            Assert.Equal(X509ChainTrustMode.CustomRootTrust, policy.TrustMode);
+            Assert.Empty(policy.CustomTrustStore);
+        }
+
+        var caPolicy = new ServerTrust(CaCertificatePath: caPath).CreateChainPolicy()!;
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, caPolicy.TrustMode);
+        Assert.Equal(ca.Thumbprint, Assert.Single(caPolicy.CustomTrustStore).Thumbprint);
+    }
+
+    private static X509Certificate2 CreateCa(string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
     private static string SessionLine(string page) =>
         page.Split('\n').FirstOrDefault(l => l.StartsWith("New,", StringComparison.Ordinal) || l.StartsWith("Reused,", StringComparison.Ordinal))
         ?? throw new InvalidOperationException("no New/Reused line in the s_server page: " + page);
 
-    /// <summary><c>openssl s_server -www</c> on loopback with a throw-away ECDSA certificate for <c>localhost</c>.</summary>
+    /// <summary>
+    /// <c>openssl s_server -www</c> on loopback with a throw-away ECDSA certificate for <c>localhost</c>, self-signed or
+    /// issued by <c>issuer</c>.
+    /// </summary>
     private sealed class StatusServer : IAsyncDisposable
     {
         private readonly TempDirectory _directory;
@@ -69,7 +121,7 @@ public sealed class HandlerTlsTests
 
         public X509Certificate2 Certificate { get; }
 
-        public static async Task<StatusServer> StartAsync()
+        public static async Task<StatusServer> StartAsync(X509Certificate2? issuer = null)
         {
             var directory = new TempDirectory("porthole-tls-status");
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -77,7 +129,10 @@ public sealed class HandlerTlsTests
             var names = new SubjectAlternativeNameBuilder();
             names.AddDnsName("localhost");
             request.CertificateExtensions.Add(names.Build());
-            var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            var (notBefore, notAfter) = (DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12));
+            var certificate = issuer is null
+                ? request.CreateSelfSigned(notBefore, notAfter)
+                : request.Create(issuer, notBefore, notAfter, RandomNumberGenerator.GetBytes(8));
             var certificatePath = directory.WriteFile("cert.pem", certificate.ExportCertificatePem());
             var keyPath = directory.WriteFile("key.pem", key.ExportPkcs8PrivateKeyPem());
 
