@@ -108,6 +108,13 @@ public sealed class PortholePath : BenchPath
             environment));
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
+
+        // A variant may have its clients reach the server by name, as a deployment does (.NET caches TLS contexts and
+        // resumes sessions only for a host name); localhost is 127.0.0.1 here, and the certificate names it.
+        if (_variantEnvironment.TryGetValue("PORTHOLE_BENCH_SERVER_HOST", out var host) && host is not null)
+        {
+            ServerUrl = new UriBuilder(ServerUrl) { Host = host }.Uri;
+        }
         var fingerprintLine = _server.StandardOutputLines.FirstOrDefault(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
         Fingerprint = fingerprintLine?[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
         string[] pin = Tls && Fingerprint is not null ? ["--fingerprint", Fingerprint] : [];
