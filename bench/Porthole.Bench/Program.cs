@@ -132,8 +132,6 @@ try
         Log($"{path.Label,-24} rtt 1 B p50 {result.Rtt1.P50:0} µs, 4 KiB p50 {result.Rtt4K.P50:0} µs");
     }
 
-    // CPU per set-up, summed over the path's processes, is the figure load on a shared machine does not distort. The
-    // pause lets work a set-up leaves behind (spare connections, audit of the close) land in its own path's account.
     // CPU per set-up, summed over the path's processes, is the figure load on a shared machine does not distort; for
     // Porthole it is also split by process. The pause lets work a set-up leaves behind (spare connections, audit of
     // the close) land in its own path's account.

@@ -115,6 +115,7 @@ public sealed class PortholePath : BenchPath
         {
             ServerUrl = new UriBuilder(ServerUrl) { Host = host }.Uri;
         }
+
         var fingerprintLine = _server.StandardOutputLines.FirstOrDefault(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
         Fingerprint = fingerprintLine?[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
         string[] pin = Tls && Fingerprint is not null ? ["--fingerprint", Fingerprint] : [];

@@ -57,8 +57,8 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     /// The policy of the chain .NET builds before it calls the validator; <c>null</c> (the system's roots) when the
     /// chain is the decision. A pin or <c>--insecure</c> ignores that chain, and a private CA is checked by the
     /// validator's own chain, so for them it is built against the CA alone or against nothing: built against the
-    /// system's roots, on Linux, it copies every root into a fresh OpenSSL store on each handshake — ≈2 ms of CPU per
-    /// connection in the agent and in the CLI (docs/performance.md, "Session set-up").
+    /// system's roots, on Linux, it copies every root into a fresh OpenSSL store on each handshake — ≈0.5 ms of CPU per
+    /// connection in the agent and in the CLI (bench/results/ab/13-setup-cpu.md).
     /// </summary>
     public X509ChainPolicy? CreateChainPolicy()
     {
