@@ -9,8 +9,8 @@ namespace Porthole.Server.Hosting;
 /// <summary>
 /// Kestrel connection middleware, first in the chain (under TLS): inside a <see cref="WriteBatch"/> the transport's
 /// output takes writes without flushing them, and flushes once when the batch ends. Kestrel's TLS layer writes every
-/// record into the transport pipe with a flush, and each flush wakes the socket's send loop, so a relayed 64 KiB frame
-/// left as up to four sends and four segments; in a batch it is one. Writes outside a batch (HTTP responses, TLS
+/// record into the transport pipe with a flush, and each flush wakes the socket's send loop, so a relayed frame left
+/// as one send and one segment per record; in a batch it is one. Writes outside a batch (HTTP responses, TLS
 /// handshakes, anything not carried by a WebSocket) flush as before.
 /// </summary>
 public static class BatchingTransport

@@ -96,7 +96,7 @@ public sealed class PortholeServerOptions
     /// <summary>
     /// Smallest buffer block of Kestrel's socket, TLS and HTTP pipes, in bytes; <c>0</c> keeps Kestrel's own pool
     /// (4 KiB blocks). Larger blocks mean fewer receive calls and full-size TLS records for relayed data; idle
-    /// connections hold none either way. Default: 16384.
+    /// connections hold none either way. Default: 65536.
     /// </summary>
     public int TransportBlockSize { get; set; } = LargeBlockMemoryPoolFactory.DefaultBlockSize;
 

@@ -1,17 +1,18 @@
 using System.Buffers;
+using Porthole.Tunnel.Relay;
 
 namespace Porthole.Tunnel.Transport;
 
 /// <summary>
 /// The socket stream of the agent's and the CLI's connections to the server, under TLS: inside a
 /// <see cref="WriteBatch"/> it copies what it is given into one pooled buffer and sends it when the batch ends, so
-/// the four TLS records of a 64 KiB frame leave in one send (<c>SslStream</c> alone makes two, of two records each). Outside a batch (HTTP requests, TLS handshakes) it
-/// writes through. Holds no buffer between batches, so an idle connection costs nothing here.
+/// the TLS records of a relay message leave in one send (<c>SslStream</c> alone sends two records at a time). Outside a
+/// batch (HTTP requests, TLS handshakes) it writes through. Holds no buffer between batches, so an idle connection costs nothing here.
 /// </summary>
 public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
 {
     private const int FullRecord = 16 * 1024;
-    private const int LargeFrameRecords = 4 * (FullRecord + 256);
+    private const int LargeFrameRecords = DataFrames.RecordsPerMessage * (FullRecord + 256);
 
     private byte[]? _pending;
     private int _pendingCount;
@@ -88,7 +89,7 @@ public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
         var needed = _pendingCount + bytes.Length;
         if (_pending is null || _pending.Length < needed)
         {
-            // A batch that starts with a full TLS record is a large frame, four records of 16 KiB and a little: rent
+            // A batch that starts with a full TLS record is a large frame, a relay message's records of 16 KiB and a little: rent
             // room for all of them at once. A small frame (a keystroke, a ping) rents only its own size.
             // Beyond that (a frame larger than the relay's own) the buffer doubles.
             var size = _pending is null ? (bytes.Length >= FullRecord ? Math.Max(needed, LargeFrameRecords) : needed) : Math.Max(needed, 2 * _pending.Length);

@@ -1,9 +1,9 @@
 namespace Porthole.Tunnel.Transport;
 
 /// <summary>
-/// Makes one WebSocket frame leave as one socket write. <c>SslStream</c> encrypts a 64 KiB frame as four 16 KiB
-/// records and writes each to the stream beneath it on its own, so without this every frame costs four socket sends,
-/// four TCP segments and four wake-ups of the reader on the other end (docs/design/core-tunnel.md, "Write batches").
+/// Makes one WebSocket frame leave as one socket write. <c>SslStream</c> encrypts a large frame as 16 KiB records and
+/// writes them to the stream beneath it a few at a time, so without this every frame costs several socket sends, TCP
+/// segments and wake-ups of the reader on the other end (docs/design/core-tunnel.md, "Write batches").
 /// <para>
 /// The WebSocket's stream (<see cref="SilentPeerStream"/>) runs each write inside a batch. The stream at the bottom of
 /// the connection, under TLS (<see cref="BatchingStream"/> on the client, <c>BatchingDuplexPipe</c> in the server),

@@ -16,7 +16,7 @@ public sealed class DataFramesTests
 
         await client.SendAsync(new byte[DataFrames.DefaultBufferSize], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
 
-        Assert.Equal(4 * DataFrames.TlsRecordPayloadBytes, wire.BytesWritten);
+        Assert.Equal(DataFrames.RecordsPerMessage * DataFrames.TlsRecordPayloadBytes, wire.BytesWritten);
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public sealed class DataFramesTests
 
         await server.SendAsync(new byte[DataFrames.DefaultBufferSize], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
 
-        Assert.InRange(wire.BytesWritten, 3 * DataFrames.TlsRecordPayloadBytes + 1, 4 * DataFrames.TlsRecordPayloadBytes);
+        Assert.InRange(wire.BytesWritten, (DataFrames.RecordsPerMessage - 1) * DataFrames.TlsRecordPayloadBytes + 1, DataFrames.RecordsPerMessage * DataFrames.TlsRecordPayloadBytes);
     }
 
     /// <summary>A write-only stream that counts what a WebSocket writes to it.</summary>

@@ -15,7 +15,7 @@ namespace Porthole.Tunnel.Tests.Transport;
 public sealed class WriteBatchTests
 {
     [Fact]
-    public async Task LargeFrame_ThatTlsWritesAsFourRecords_LeavesInOneSend_AndArrivesIntact()
+    public async Task LargeFrame_ThatTlsWritesAsSeveralRecords_LeavesInOneSend_AndArrivesIntact()
     {
         await using var stack = await ClientStack.CreateAsync();
         var message = RandomNumberGenerator.GetBytes(DataFrames.DefaultBufferSize);
@@ -25,7 +25,7 @@ public sealed class WriteBatchTests
         await stack.Client.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
 
         Assert.Equal(1, stack.Sends.Count);
-        Assert.True(stack.Sends.Bytes > message.Length, "the send carries four TLS records: the payload and their overhead");
+        Assert.True(stack.Sends.Bytes > message.Length, "the send carries every TLS record of the frame: the payload and their overhead");
         Assert.Equal(message, await stack.ReceiveMessageAsync(message.Length));
     }
 
@@ -33,7 +33,7 @@ public sealed class WriteBatchTests
     public async Task WithoutTheBatch_TheSameFrameTakesSeveralSends()
     {
         // What the batch saves, and proof that the counter sees what TLS does: straight into SslStream, no batch.
-        // (.NET 10 writes two 16 KiB records at a time, so 64 KiB is two sends of 32 KiB and a little.)
+        // (.NET 10 writes two 16 KiB records at a time, so a frame of eight records is four sends of 32 KiB and a little.)
         await using var stack = await ClientStack.CreateAsync();
         var frame = RandomNumberGenerator.GetBytes(DataFrames.DefaultBufferSize);
         await stack.WarmUpAsync();
