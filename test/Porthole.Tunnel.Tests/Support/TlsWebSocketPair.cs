@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Porthole.Tunnel.Tests.Support;
@@ -12,7 +11,7 @@ namespace Porthole.Tunnel.Tests.Support;
 internal sealed class TlsWebSocketPair : IDisposable
 {
     /// <summary>The throw-away server certificate, shared by every TLS test of this project.</summary>
-    internal static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
+    internal static readonly Lazy<X509Certificate2> Certificate = new(() => TestCertificates.SelfSigned("CN=localhost"));
     private readonly SocketPair _sockets;
     private readonly SslStream _serverTls;
     private readonly SslStream _clientTls;
@@ -41,12 +40,6 @@ internal sealed class TlsWebSocketPair : IDisposable
         return new TlsWebSocketPair(sockets, serverTls, clientTls);
     }
 
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-    }
 
     public void Dispose()
     {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Porthole.Protocol.Security;
 using Porthole.Tests.Common;
+using Porthole.Tunnel.Tests.Support;
 using Porthole.Tunnel.Transport;
 
 namespace Porthole.Tunnel.Tests.Transport;
@@ -54,8 +55,8 @@ public sealed class HandlerTlsTests
         // The handler builds the chain against the private CA alone (ServerTrust.CreateChainPolicy), not the system's
         // roots: a real handshake must still pass for the CA's certificate and fail for any other issuer.
         using var directory = new TempDirectory("porthole-tls-ca");
-        using var ca = CreateCa("CN=porthole-test-ca");
-        using var otherCa = CreateCa("CN=another-ca");
+        using var ca = TestCertificates.Authority("CN=porthole-test-ca");
+        using var otherCa = TestCertificates.Authority("CN=another-ca");
         await using var server = await StatusServer.StartAsync(issuer: ca);
         var caPath = directory.WriteFile("ca.pem", ca.ExportCertificatePem());
         var otherPath = directory.WriteFile("other.pem", otherCa.ExportCertificatePem());
@@ -72,7 +73,7 @@ public sealed class HandlerTlsTests
     public void ChainPolicy_LeavesTheSystemRootsOnlyToSystemTrust()
     {
         using var directory = new TempDirectory("porthole-tls-policy");
-        using var ca = CreateCa("CN=porthole-test-ca");
+        using var ca = TestCertificates.Authority("CN=porthole-test-ca");
         var caPath = directory.WriteFile("ca.pem", ca.ExportCertificatePem());
 
         Assert.Null(ServerTrust.System.CreateChainPolicy());
@@ -86,15 +87,6 @@ public sealed class HandlerTlsTests
         var caPolicy = new ServerTrust(CaCertificatePath: caPath).CreateChainPolicy()!;
         Assert.Equal(X509ChainTrustMode.CustomRootTrust, caPolicy.TrustMode);
         Assert.Equal(ca.Thumbprint, Assert.Single(caPolicy.CustomTrustStore).Thumbprint);
-    }
-
-    private static X509Certificate2 CreateCa(string subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     private static string SessionLine(string page) =>

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Porthole.Protocol.Security;
+using Porthole.Tunnel.Tests.Support;
 using Porthole.Tunnel.Transport;
 using Porthole.Tests.Common;
 
@@ -12,7 +13,7 @@ public sealed class ServerTrustTests
     [Fact]
     public void Pinned_AcceptsThePinnedCertificateWhateverTheChainErrors()
     {
-        using var pinned = CreateSelfSigned("CN=porthole-server");
+        using var pinned = TestCertificates.SelfSigned("CN=porthole-server");
         var validator = new ServerTrust(Fingerprint: CertificateFingerprint.Of(pinned)).CreateValidator();
 
         // A self-signed certificate for 127.0.0.1 fails chain and name checks; the pin alone decides.
@@ -23,7 +24,7 @@ public sealed class ServerTrustTests
     [Fact]
     public void Pinned_AcceptsPinWrittenInAnyAcceptedForm()
     {
-        using var pinned = CreateSelfSigned("CN=porthole-server");
+        using var pinned = TestCertificates.SelfSigned("CN=porthole-server");
         var pin = "sha256:" + CertificateFingerprint.Of(pinned).Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
 
         var validator = new ServerTrust(Fingerprint: pin).CreateValidator();
@@ -34,8 +35,8 @@ public sealed class ServerTrustTests
     [Fact]
     public void Pinned_RejectsAnotherCertificate()
     {
-        using var pinned = CreateSelfSigned("CN=porthole-server");
-        using var impostor = CreateSelfSigned("CN=porthole-server");
+        using var pinned = TestCertificates.SelfSigned("CN=porthole-server");
+        using var impostor = TestCertificates.SelfSigned("CN=porthole-server");
         var validator = new ServerTrust(Fingerprint: CertificateFingerprint.Of(pinned)).CreateValidator();
 
         Assert.False(validator(new object(), impostor, null, SslPolicyErrors.None));
@@ -53,7 +54,7 @@ public sealed class ServerTrustTests
     [Fact]
     public void Insecure_AcceptsAnything()
     {
-        using var certificate = CreateSelfSigned("CN=anything");
+        using var certificate = TestCertificates.SelfSigned("CN=anything");
         var validator = new ServerTrust(Insecure: true).CreateValidator();
 
         Assert.True(validator(new object(), certificate, null, SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNameMismatch));
@@ -62,7 +63,7 @@ public sealed class ServerTrustTests
     [Fact]
     public void System_AcceptsOnlyWhenThePlatformFoundNoErrors()
     {
-        using var certificate = CreateSelfSigned("CN=porthole-server");
+        using var certificate = TestCertificates.SelfSigned("CN=porthole-server");
         var validator = ServerTrust.System.CreateValidator();
 
         Assert.True(validator(new object(), certificate, null, SslPolicyErrors.None));
@@ -74,18 +75,14 @@ public sealed class ServerTrustTests
     public void CaCertificate_AcceptsCertificateIssuedByItAndRejectsOthers()
     {
         using var directory = new TempDirectory();
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=porthole-test-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        using var ca = TestCertificates.Authority("CN=porthole-test-ca");
         var now = DateTimeOffset.UtcNow;
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
         var caPath = directory.WriteFile("ca.pem", ca.ExportCertificatePem());
 
         using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var leafRequest = new CertificateRequest("CN=porthole.example", leafKey, HashAlgorithmName.SHA256);
         using var leaf = leafRequest.Create(ca, now.AddMinutes(-1), now.AddHours(12), [1, 2, 3, 4]);
-        using var stranger = CreateSelfSigned("CN=porthole.example");
+        using var stranger = TestCertificates.SelfSigned("CN=porthole.example");
 
         var validator = new ServerTrust(CaCertificatePath: caPath).CreateValidator();
 
@@ -93,13 +90,5 @@ public sealed class ServerTrustTests
         Assert.False(validator(new object(), stranger, null, SslPolicyErrors.RemoteCertificateChainErrors));
         Assert.False(validator(new object(), leaf, null, SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNameMismatch));
         Assert.False(validator(new object(), null, null, SslPolicyErrors.RemoteCertificateNotAvailable));
-    }
-
-    private static X509Certificate2 CreateSelfSigned(string subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        var now = DateTimeOffset.UtcNow;
-        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
     }
 }
