@@ -141,17 +141,17 @@ try
         Log($"set-up warm-up done ({options.SetUpWarmUps} per path)");
     }
 
-    var setUpCpu = paths.Select(SetUpCpuSeconds).ToList();
+    var setUpCpu = paths.Select(SetUpCpu.Read).ToList();
     var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps);
     await Task.Delay(TimeSpan.FromSeconds(1));
     foreach (var ((path, setUp), cpuBefore) in paths.Zip(setUps).Zip(setUpCpu))
     {
         var result = results[path.Key];
         result.SetUpMs = setUp;
-        var perSetUp = SetUpCpuSeconds(path).Zip(cpuBefore, (after, before) => (after - before) * 1000 / options.SetUps).ToList();
-        result.SetUpChainCpuMs = path.ChainPids.Any() ? perSetUp[0] : null;
-        result.SetUpServerCpuMs = path is PortholePath ? perSetUp[1] : null;
-        var split = path is PortholePath ? $" (server {perSetUp[1]:0.00}, agent {perSetUp[2]:0.00}, CLI {perSetUp[3]:0.00})" : "";
+        var perSetUp = SetUpCpu.Read(path).MillisecondsPer(cpuBefore, options.SetUps);
+        result.SetUpChainCpuMs = path.ChainPids.Any() ? perSetUp.Chain : null;
+        result.SetUpServerCpuMs = perSetUp.Server;
+        var split = path is PortholePath ? $" (server {perSetUp.Server:0.00}, agent {perSetUp.Agent:0.00}, CLI {perSetUp.Cli:0.00})" : "";
         Log($"{path.Label,-24} set-up p50 {setUp.P50:0.00} ms, p99 {setUp.P99:0.00} ms, chain CPU {result.SetUpChainCpuMs:0.00} ms per set-up{split}");
     }
 
@@ -190,8 +190,3 @@ finally
         await path.DisposeAsync();
     }
 }
-
-// The chain's CPU seconds, then for Porthole the server's, the agent's and the echo forward's (the CLI the set-ups use).
-static double[] SetUpCpuSeconds(BenchPath path) => path is PortholePath porthole
-    ? [ProcStats.CpuSeconds(path.ChainPids), ProcStats.CpuSeconds(porthole.ServerPid), ProcStats.CpuSeconds(porthole.AgentPid), ProcStats.CpuSeconds(porthole.EchoForwardPid)]
-    : [ProcStats.CpuSeconds(path.ChainPids)];
