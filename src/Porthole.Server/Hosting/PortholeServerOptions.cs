@@ -106,6 +106,14 @@ public sealed class PortholeServerOptions
     /// </summary>
     public bool TlsReleaseIdleBuffers { get; set; } = true;
 
+    /// <summary>
+    /// Relay plain sessions frame by frame on the connections' own pipes (<see cref="Tunnel.Frames.FrameRelay"/>) when
+    /// both legs are HTTP/1.1 WebSockets; <c>false</c> relays every session through WebSocket objects, as sessions
+    /// over HTTP/2 and those the server takes part in (stored VNC password, browser SSH terminal) always are.
+    /// Default: true.
+    /// </summary>
+    public bool FrameRelay { get; set; } = true;
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {

@@ -229,6 +229,7 @@ public static class ServerHost
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
         services.AddScoped<TunnelOpener>();
+        services.AddSingleton<DataLegAcceptor>();
         services.AddScoped<OpenSessions>();
         services.AddHttpForwarder();
         services.AddSingleton<WebProxy.WebSessionRegistry>();

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using Porthole.Protocol.Control;
 using Porthole.Protocol.Security;
 using Porthole.Tunnel.Relay;
@@ -38,8 +37,8 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     /// <summary>Completes when the relay has ended (or the session expired before it began).</summary>
     public Task Finished => _finished.Task;
 
-    public bool TryAttachAgent(string key, WebSocket webSocket) =>
-        SecretTokens.FixedTimeEquals(key, AgentKey) && _agent.TrySetResult(AgentLegOutcome.Attached(webSocket));
+    public bool TryAttachAgent(string key, DataLeg leg) =>
+        SecretTokens.FixedTimeEquals(key, AgentKey) && _agent.TrySetResult(AgentLegOutcome.Attached(leg));
 
     public bool TryFailOpen(OpenFailureReason reason, string message) => _agent.TrySetResult(AgentLegOutcome.Failed(reason, message));
 

@@ -4,20 +4,30 @@ using Porthole.Server.Audit;
 using Porthole.Server.Data;
 using Porthole.Server.Ssh;
 using Porthole.Server.Vnc;
+using Porthole.Tunnel.Frames;
 using Porthole.Tunnel.Relay;
 
 namespace Porthole.Server.Relay;
 
 /// <summary>
 /// Carries a joined session: first, for a VNC session with a stored password, the RFB handshake on the user's
-/// behalf (the password never reaches the client); then the plain relay of WebSocket messages.
+/// behalf (the password never reaches the client); then the plain relay of WebSocket messages — frame by frame on
+/// the connections' pipes when both legs allow it (<see cref="FrameRelay"/>), else between WebSocket objects.
 /// </summary>
 public static class SessionRelay
 {
     public static async Task<SessionRelayResult> RunAsync(
-        PendingSession session, WebSocket client, WebSocket agent, SessionLifetime lifetime, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+        PendingSession session, DataLeg clientLeg, DataLeg agentLeg, SessionLifetime lifetime, IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
-        if (session.TakeSshTerminal() is { } ssh)
+        var ssh = session.TakeSshTerminal();
+        var password = ssh is null ? session.TakeVncPassword() : null;
+        if (ssh is null && password is null && clientLeg.Frames is { } clientFrames && agentLeg.Frames is { } agentFrames)
+        {
+            return new SessionRelayResult(await FrameRelay.RunAsync(clientFrames, agentFrames, lifetime, cancellationToken).ConfigureAwait(false), null, FrameRelayed: true);
+        }
+
+        var (client, agent) = (clientLeg.WebSocket, agentLeg.WebSocket);
+        if (ssh is not null)
         {
             var terminal = await SshTerminalRelay.RunAsync(ssh, client, agent, key => PinHostKeyAsync(scopes, session, ssh, key), lifetime, cancellationToken).ConfigureAwait(false);
             if (terminal.HostKeyMismatch)
@@ -29,7 +39,7 @@ public static class SessionRelay
             return new SessionRelayResult(bytes, terminal.Failure);
         }
 
-        if (session.TakeVncPassword() is { } password)
+        if (password is not null)
         {
             var handshake = await RfbCredentialHandshake.RunAsync(new DataWebSocketStream(agent), new DataWebSocketStream(client), password, cancellationToken).ConfigureAwait(false);
             if (!handshake.Success)
@@ -65,4 +75,7 @@ public static class SessionRelay
 }
 
 /// <summary>The relay's bytes, or why the session never got past its handshake.</summary>
-public readonly record struct SessionRelayResult(RelayResult Relay, string? HandshakeFailure);
+/// <param name="Relay">Bytes and end of each direction.</param>
+/// <param name="HandshakeFailure">Why a handshake the server ran for the user failed, if it did.</param>
+/// <param name="FrameRelayed">Whether the <see cref="FrameRelay"/> carried it (else WebSocket objects did).</param>
+public readonly record struct SessionRelayResult(RelayResult Relay, string? HandshakeFailure, bool FrameRelayed = false);

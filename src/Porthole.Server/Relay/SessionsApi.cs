@@ -109,7 +109,7 @@ public static class SessionsApi
     }
 
     private static async Task StreamAsync(
-        string sessionId, HttpContext context, ISessionBroker broker, IServiceScopeFactory scopes, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
+        string sessionId, HttpContext context, ISessionBroker broker, DataLegAcceptor acceptor, IServiceScopeFactory scopes, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
     {
         var session = broker.Find(sessionId);
         if (!context.WebSockets.IsWebSocketRequest)
@@ -139,14 +139,9 @@ public static class SessionsApi
         // the session, so it lets go of the rights its authentication built, group tree included (issue 7).
         context.Features.Set<UserAccess>(null);
 
-        var agentSocket = session.AgentOutcome.Result.WebSocket!;
+        var agent = session.AgentOutcome.Result.Leg!;
         var logger = loggers.CreateLogger(typeof(SessionsApi));
-        using var client = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = options.Value.KeepAliveInterval,
-            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
-        });
+        using var client = await acceptor.AcceptAsync(context, "client");
 
         SessionRelayResult outcome;
         var limits = session.Limits ?? options.Value.LimitsFor([]);
@@ -154,7 +149,7 @@ public static class SessionsApi
         session.Start(lifetime);
         try
         {
-            outcome = await SessionRelay.RunAsync(session, client, agentSocket, lifetime, scopes, context.RequestAborted);
+            outcome = await SessionRelay.RunAsync(session, client, agent, lifetime, scopes, context.RequestAborted);
         }
         finally
         {
@@ -163,7 +158,7 @@ public static class SessionsApi
 
         var result = outcome.Relay;
         var reason = outcome.HandshakeFailure ?? (string.IsNullOrEmpty(result.EndReason) ? null : result.EndReason) ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
-        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason);
+        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason, outcome.FrameRelayed ? "frame" : "websocket");
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
         // The session is over whatever the store says: a locked or full database delays its record, never drops it silently.
@@ -219,7 +214,7 @@ public static class SessionsApi
     }
 
     private static async Task AgentLegAsync(
-        string sessionId, HttpContext context, ISessionBroker broker, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
+        string sessionId, HttpContext context, ISessionBroker broker, DataLegAcceptor acceptor, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
     {
         var session = broker.Find(sessionId);
         if (!context.WebSockets.IsWebSocketRequest || session is null || session.Target.DeviceId != context.User.GetDeviceId())
@@ -228,16 +223,10 @@ public static class SessionsApi
             return;
         }
 
-        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        using var leg = await acceptor.AcceptAsync(context, "agent");
+        if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), leg))
         {
-            SubProtocol = ControlProtocol.DataSubProtocol,
-            KeepAliveInterval = options.Value.KeepAliveInterval,
-            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
-        });
-
-        if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), webSocket))
-        {
-            await webSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad or reused session key", context.RequestAborted);
+            await leg.WebSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad or reused session key", context.RequestAborted);
             return;
         }
 
@@ -246,7 +235,7 @@ public static class SessionsApi
         {
             RelayLog.Expired(loggers.CreateLogger(typeof(SessionsApi)), session.Id);
             broker.Remove(session);
-            await webSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
+            await leg.WebSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
             return;
         }
 

@@ -60,7 +60,7 @@ public sealed class TunnelOpener(
             outcome = AgentLegOutcome.Failed(OpenFailureReason.ServerUnreachable, "the agent did not answer in time");
         }
 
-        if (outcome.WebSocket is not null)
+        if (outcome.Leg is not null)
         {
             return new TunnelOpening(session, null);
         }

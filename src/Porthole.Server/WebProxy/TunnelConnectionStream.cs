@@ -30,7 +30,7 @@ public sealed class TunnelConnectionStream : DataWebSocketStream
             throw new InvalidOperationException("the session was already joined");
         }
 
-        return new TunnelConnectionStream(session, broker, session.AgentOutcome.Result.WebSocket!);
+        return new TunnelConnectionStream(session, broker, session.AgentOutcome.Result.Leg!.WebSocket);
     }
 
     public string SessionId => _session.Id;

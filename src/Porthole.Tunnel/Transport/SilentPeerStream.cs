@@ -8,7 +8,7 @@ namespace Porthole.Tunnel.Transport;
 /// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>. The checks of all
 /// streams with the same clock and limit share one timer (<see cref="SilentPeerWatch"/>).
 /// </summary>
-public sealed class SilentPeerStream : Stream
+public sealed class SilentPeerStream : Stream, IWatchedPeer
 {
     private readonly Stream _inner;
     private readonly TimeProvider _time;
@@ -29,9 +29,7 @@ public sealed class SilentPeerStream : Stream
         _silenceLimit = keepAlive.SilenceLimit;
         _limit = (long)(_silenceLimit.TotalSeconds * _time.TimestampFrequency);
 
-        // A few checks per limit bound the overshoot to a quarter of it (at most a second).
-        var period = TimeSpan.FromTicks(Math.Clamp(_silenceLimit.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, TimeSpan.TicksPerSecond));
-        _watch = SilentPeerWatch.For(_time, period);
+        _watch = SilentPeerWatch.For(_time, keepAlive);
         _watch.Add(this);
     }
 
@@ -96,7 +94,7 @@ public sealed class SilentPeerStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Called by the watch on every tick: ends the connection once a read has waited past the limit.</summary>
-    internal void Check()
+    void IWatchedPeer.Check()
     {
         var since = Volatile.Read(ref _waitingSince);
         if (since != 0 && _time.GetTimestamp() - since >= _limit && !_silent.IsCancellationRequested)

@@ -3,9 +3,16 @@ using System.Runtime.CompilerServices;
 
 namespace Porthole.Tunnel.Transport;
 
+/// <summary>A connection the <see cref="SilentPeerWatch"/> looks at on every tick.</summary>
+internal interface IWatchedPeer
+{
+    /// <summary>Ends the connection if its peer has been silent too long (and keeps the peer talking, where it must).</summary>
+    void Check();
+}
+
 /// <summary>
-/// One timer for all the <see cref="SilentPeerStream"/>s of a clock and a check period: each tick looks at every
-/// registered stream. A server holds two watched WebSockets per session and one per agent, mostly idle; a timer of
+/// One timer for all the watched connections (<see cref="SilentPeerStream"/>s and relay legs) of a clock and a check
+/// period: each tick looks at every registered one. A server holds two watched WebSockets per session and one per agent, mostly idle; a timer of
 /// their own each cost a timer, its queue entry and a callback per stream per second (issue 7). The timer exists
 /// only while a stream is registered.
 /// </summary>
@@ -14,7 +21,7 @@ internal sealed class SilentPeerWatch
     private static readonly ConditionalWeakTable<TimeProvider, Dictionary<TimeSpan, SilentPeerWatch>> Watches = [];
 
     private readonly Lock _lock = new();
-    private readonly HashSet<SilentPeerStream> _streams = [];
+    private readonly HashSet<IWatchedPeer> _streams = [];
     private readonly TimeProvider _time;
     private readonly TimeSpan _period;
     private ITimer? _timer;
@@ -40,8 +47,15 @@ internal sealed class SilentPeerWatch
         }
     }
 
+    /// <summary>
+    /// The watch for connections under <paramref name="keepAlive"/>: a few checks per silence limit bound the overshoot
+    /// to a quarter of it (at most a second).
+    /// </summary>
+    public static SilentPeerWatch For(TimeProvider time, KeepAliveSettings keepAlive) =>
+        For(time, TimeSpan.FromTicks(Math.Clamp(keepAlive.SilenceLimit.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, TimeSpan.TicksPerSecond)));
+
     /// <summary>Starts checking <paramref name="stream"/> on every tick.</summary>
-    public void Add(SilentPeerStream stream)
+    public void Add(IWatchedPeer stream)
     {
         lock (_lock)
         {
@@ -51,7 +65,7 @@ internal sealed class SilentPeerWatch
     }
 
     /// <summary>Stops checking <paramref name="stream"/>; the last one out stops the timer.</summary>
-    public void Remove(SilentPeerStream stream)
+    public void Remove(IWatchedPeer stream)
     {
         ITimer? stopped = null;
         lock (_lock)
@@ -68,12 +82,12 @@ internal sealed class SilentPeerWatch
     private void Tick()
     {
         // Checks run outside the lock: one may dispose a connection, and streams come and go meanwhile.
-        SilentPeerStream[] snapshot;
+        IWatchedPeer[] snapshot;
         int count;
         lock (_lock)
         {
             count = _streams.Count;
-            snapshot = ArrayPool<SilentPeerStream>.Shared.Rent(Math.Max(count, 1));
+            snapshot = ArrayPool<IWatchedPeer>.Shared.Rent(Math.Max(count, 1));
             _streams.CopyTo(snapshot);
         }
 
@@ -86,7 +100,7 @@ internal sealed class SilentPeerWatch
         }
         finally
         {
-            ArrayPool<SilentPeerStream>.Shared.Return(snapshot, clearArray: true);
+            ArrayPool<IWatchedPeer>.Shared.Return(snapshot, clearArray: true);
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+
 namespace Porthole.Tunnel.Transport;
 
 /// <summary>
@@ -52,6 +54,39 @@ public sealed class WriteBatch
         {
             await writer.SendBatchAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Flushes <paramref name="writer"/> as one batch: what the layers beneath it (TLS) write on the way down leaves the
+    /// socket in one send. The relay's legs write frames straight into the connection's pipe and flush once per read.
+    /// </summary>
+    public async ValueTask<FlushResult> FlushAsync(PipeWriter writer, CancellationToken cancellationToken)
+    {
+        if (Ambient.Value is not null)
+        {
+            return await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        FlushResult result;
+        IBatchedWriter? batched;
+        Ambient.Value = this;
+        try
+        {
+            result = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Ambient.Value = null;
+            batched = _writer;
+            _writer = null;
+        }
+
+        if (batched is not null)
+        {
+            await batched.SendBatchAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
     }
 
     /// <summary>Called by a bottom layer that held bytes back: it is asked to send them when the batch ends.</summary>

@@ -1,0 +1,229 @@
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Text;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Tunnel.Frames;
+
+/// <summary>
+/// One leg of a session as the server's <see cref="FrameRelay"/> holds it: the decrypted pipes of a connection whose
+/// WebSocket handshake is done, read and written frame by frame with no <see cref="WebSocket"/> object in between.
+/// Writes are serialised by a lock, because two parties write to a leg: the relay direction that forwards to it, and
+/// the other direction answering this leg's pings. Like <see cref="SilentPeerStream"/>, a leg pings its peer every
+/// keep-alive interval and gives it up when a read has waited past the silence limit.
+/// </summary>
+public sealed class FrameLeg : IWatchedPeer, IDisposable
+{
+    private static readonly ReadOnlyMemory<byte> PingPayload = "porthole"u8.ToArray();
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly WriteBatch _batch = new();
+    private readonly TimeProvider _time;
+    private readonly KeepAliveSettings _keepAlive;
+    private readonly long _silenceLimit;
+    private readonly long _pingInterval;
+    private readonly SilentPeerWatch _watch;
+    private long _waitingSince;
+    private long _lastPing;
+    private volatile bool _silent;
+    private int _disposed;
+
+    // Guarded by _writeLock.
+    private bool _closeSent;
+    private bool _handedOver;
+
+    /// <param name="transport">The connection's pipes, after the handshake's response has been flushed.</param>
+    /// <param name="name">Who is at the other end ("client", "agent"), for reasons.</param>
+    /// <param name="keepAlive">When to ping and when to give up on a silent peer.</param>
+    /// <param name="time">The clock; the system's by default.</param>
+    public FrameLeg(IDuplexPipe transport, string name, KeepAliveSettings keepAlive, TimeProvider? time = null)
+    {
+        Input = transport.Input;
+        Output = transport.Output;
+        Name = name;
+        _keepAlive = keepAlive;
+        _time = time ?? TimeProvider.System;
+        _silenceLimit = (long)(keepAlive.SilenceLimit.TotalSeconds * _time.TimestampFrequency);
+        _pingInterval = (long)(keepAlive.Interval.TotalSeconds * _time.TimestampFrequency);
+        _lastPing = _time.GetTimestamp();
+        _watch = SilentPeerWatch.For(_time, keepAlive);
+        _watch.Add(this);
+    }
+
+    /// <summary>Who is at the other end.</summary>
+    public string Name { get; }
+
+    /// <summary>The connection's decrypted input; only the relay direction forwarding from this leg reads it.</summary>
+    public PipeReader Input { get; }
+
+    internal PipeWriter Output { get; }
+
+    /// <summary>Whether the peer stayed silent past the limit while a read waited (the read then returns cancelled).</summary>
+    public bool IsSilent => _silent;
+
+    /// <summary>Why a silent peer was given up, as a reason for the other side.</summary>
+    public string SilenceReason => new PeerSilentException(_keepAlive.SilenceLimit).Message;
+
+    /// <summary>Waits for input; the time spent waiting is what the silence limit counts.</summary>
+    public async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _waitingSince, Math.Max(1, _time.GetTimestamp()));
+        try
+        {
+            return await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingSince, 0);
+        }
+    }
+
+    /// <summary>
+    /// Takes the write lock for a batch of frames; <c>false</c> (lock not taken) once a close frame has gone out on
+    /// this leg, after which nothing more may be sent (RFC 6455 section 5.5.1).
+    /// </summary>
+    internal async ValueTask<bool> EnterWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_closeSent || _handedOver)
+        {
+            _writeLock.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    internal void ExitWrite() => _writeLock.Release();
+
+    /// <summary>Sends what the batch wrote, in one socket send under TLS; <c>false</c> when the connection is gone.</summary>
+    internal async ValueTask<bool> FlushAsync(CancellationToken cancellationToken)
+    {
+        var result = await _batch.FlushAsync(Output, cancellationToken).ConfigureAwait(false);
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+
+    /// <summary>Writes a control frame inside a write batch the caller holds.</summary>
+    internal void WriteControl(FrameOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        var span = Output.GetSpan(2 + payload.Length);
+        var header = FrameHeader.WriteUnmasked(span, fin: true, opcode, payload.Length);
+        payload.CopyTo(span[header..]);
+        Output.Advance(header + payload.Length);
+        if (opcode == FrameOpcode.Close)
+        {
+            _closeSent = true;
+        }
+    }
+
+    /// <summary>
+    /// Sends one control frame on its own (a pong, a forwarded or the server's own close frame), bounded by
+    /// <see cref="WebSocketClosing.Timeout"/>; never throws, since the leg may be gone. Nothing is sent after a close.
+    /// </summary>
+    public async Task SendControlAsync(FrameOpcode opcode, ReadOnlyMemory<byte> payload)
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(WebSocketClosing.Timeout);
+            if (!await EnterWriteAsync(limit.Token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            try
+            {
+                WriteControl(opcode, payload.Span);
+                await FlushAsync(limit.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                ExitWrite();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The connection is gone or stuck; the relay ends the session on its own.
+        }
+    }
+
+    /// <summary>Sends a close frame with a status and a reason (clipped to fit), once.</summary>
+    public Task CloseOutputAsync(WebSocketCloseStatus status, string reason)
+    {
+        var clipped = DataFrames.ClipReason(reason);
+        var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
+        Encoding.UTF8.GetBytes(clipped, payload.AsSpan(2));
+        return SendControlAsync(FrameOpcode.Close, payload);
+    }
+
+    /// <summary>
+    /// Stops the leg's own writing (pings, late pongs) for good, waiting for one in flight: before the connection is
+    /// handed to a <see cref="WebSocket"/> (the leg must not have been read from), and before the connection ends.
+    /// </summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _watch.Remove(this);
+        if (_writeLock.Wait(WebSocketClosing.Timeout))
+        {
+            _handedOver = true;
+            _writeLock.Release();
+        }
+        else
+        {
+            // A write is stuck on a peer that does not read; the connection is going anyway.
+            _handedOver = true;
+        }
+    }
+
+    void IWatchedPeer.Check()
+    {
+        var now = _time.GetTimestamp();
+        var since = Volatile.Read(ref _waitingSince);
+        if (since != 0 && now - since >= _silenceLimit && !_silent)
+        {
+            _silent = true;
+            Input.CancelPendingRead();
+            return;
+        }
+
+        // Ping only when the leg is free: a leg busy with frames is visibly alive to its peer already.
+        if (now - Volatile.Read(ref _lastPing) >= _pingInterval && _writeLock.Wait(0))
+        {
+            Volatile.Write(ref _lastPing, now);
+            _ = PingLockedAsync();
+        }
+    }
+
+    private async Task PingLockedAsync()
+    {
+        try
+        {
+            if (_closeSent || _handedOver)
+            {
+                return;
+            }
+
+            using var limit = new CancellationTokenSource(_keepAlive.SilenceLimit);
+            WriteControl(FrameOpcode.Ping, PingPayload.Span);
+            await FlushAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Gone: the relay notices on its next read or write.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Same as <see cref="Stop"/>. The pipes belong to the connection, which closes them.</summary>
+    public void Dispose() => Stop();
+}

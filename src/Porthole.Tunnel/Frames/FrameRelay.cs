@@ -1,0 +1,347 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Text;
+using Porthole.Tunnel.Relay;
+
+namespace Porthole.Tunnel.Frames;
+
+/// <summary>
+/// The server's relay between two data legs, frame by frame on the connections' own pipes: each client frame's
+/// payload is unmasked straight from the input of one connection into the output of the other, the only pass the
+/// relay makes over the bytes (docs/design/frame-relay.md). What the peers see is what <see cref="WebSocketRelay"/>
+/// gives them: data and <c>fin</c> messages forwarded in order, close frames passed on with their status and
+/// reason, a vanished peer reported to the other with 1001, and an expired session closed on both with 1008.
+/// Pings are answered on the leg they came from; they are not forwarded.
+/// </summary>
+public static class FrameRelay
+{
+    /// <summary>
+    /// Frames up to this size are forwarded whole once all of their payload is in, so a frame leaves in one piece and
+    /// one flush whatever the reads that brought it (TLS hands over one 16 KiB record at a time, and a piece per record
+    /// would cost an extra short TLS record per piece on the way out). Larger frames are forwarded as fragments while
+    /// they arrive. It must stay well under what the connection's input buffers (Kestrel: 1 MiB), or a frame could
+    /// never be all in.
+    /// </summary>
+    public const int WholeFrameLimit = 256 * 1024;
+
+    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
+
+    /// <summary>Relays until both sides have closed, one has failed, or <paramref name="lifetime"/> ended the session.</summary>
+    public static async Task<RelayResult> RunAsync(FrameLeg client, FrameLeg agent, SessionLifetime? lifetime = null, CancellationToken cancellationToken = default)
+    {
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var clientToAgent = ForwardAsync(client, agent, lifetime, abort.Token);
+        var agentToClient = ForwardAsync(agent, client, lifetime, abort.Token);
+        var expired = lifetime?.Expired ?? Never;
+
+        var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
+        if (first == expired)
+        {
+            var reason = expired.Result;
+            await Task.WhenAll(
+                client.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason),
+                agent.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason)).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
+            await abort.CancelAsync().ConfigureAwait(false);
+            var sent = await clientToAgent.ConfigureAwait(false);
+            var received = await agentToClient.ConfigureAwait(false);
+            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
+        }
+
+        var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
+        if (outcome.End is PumpEnd.Failed)
+        {
+            // The source of a pump failed when its read did; otherwise the destination did.
+            var fromClient = first == clientToAgent;
+            var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
+            var (alive, side) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
+            var cause = outcome.Reason is { Length: > 0 } r && r.IndexOf(": ", StringComparison.Ordinal) is var colon and >= 0 ? r[(colon + 2)..] : null;
+            await alive.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, cause is null ? side : $"{side}: {cause}").ConfigureAwait(false);
+
+            // Give the live side time to answer the close frame: tearing down first could reset the connection under it.
+            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+
+        var up = await clientToAgent.ConfigureAwait(false);
+        var down = await agentToClient.ConfigureAwait(false);
+        return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
+    }
+
+    private static async Task<PumpResult> ForwardAsync(FrameLeg source, FrameLeg destination, SessionLifetime? lifetime, CancellationToken cancellationToken)
+    {
+        var forward = new FrameForwarder(source, destination);
+        var side = PumpSide.Source;
+        try
+        {
+            while (true)
+            {
+                side = PumpSide.Source;
+                var read = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (read.IsCanceled)
+                {
+                    return source.IsSilent
+                        ? new PumpResult(PumpEnd.Failed, forward.Bytes, $"{source.Name}: {source.SilenceReason}", PumpSide.Source)
+                        : new PumpResult(PumpEnd.Canceled, forward.Bytes, "cancelled");
+                }
+
+                side = PumpSide.Destination;
+                var buffer = read.Buffer;
+                var step = await forward.ForwardAsync(buffer, cancellationToken).ConfigureAwait(false);
+                source.Input.AdvanceTo(buffer.GetPosition(step.Consumed), step.NeedsMore ? buffer.End : buffer.GetPosition(step.Consumed));
+                if (step.Forwarded)
+                {
+                    lifetime?.Touch();
+                }
+
+                if (step.End is { } end)
+                {
+                    return end;
+                }
+
+                if (read.IsCompleted)
+                {
+                    side = PumpSide.Source;
+                    return new PumpResult(PumpEnd.Failed, forward.Bytes, $"{source.Name}: connection closed without a close frame", PumpSide.Source);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new PumpResult(PumpEnd.Canceled, forward.Bytes, "cancelled");
+        }
+        catch (OperationCanceledException)
+        {
+            // Not ours: the server aborted the connection under the relay (Kestrel's ConnectionAbortedException).
+            var who = side == PumpSide.Source ? source.Name : destination.Name;
+            return new PumpResult(PumpEnd.Failed, forward.Bytes, $"{who}: connection aborted", side);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            var who = side == PumpSide.Source ? source.Name : destination.Name;
+            return new PumpResult(PumpEnd.Failed, forward.Bytes, $"{who}: {WebSocketPump.Describe(ex)}", side);
+        }
+    }
+
+    /// <summary>What one pass over the input did.</summary>
+    /// <param name="Consumed">Bytes of the input used up.</param>
+    /// <param name="NeedsMore">Whether the rest is an incomplete frame that needs more input.</param>
+    /// <param name="Forwarded">Whether anything was written to the destination.</param>
+    /// <param name="End">Set when the direction is over (a close frame, a protocol violation, the destination gone).</param>
+    private readonly record struct Step(long Consumed, bool NeedsMore, bool Forwarded, PumpResult? End);
+
+    /// <summary>The state of one direction: the frame being forwarded in pieces, and the message it belongs to.</summary>
+    private sealed class FrameForwarder(FrameLeg source, FrameLeg destination)
+    {
+        // A frame over WholeFrameLimit whose header has gone out and whose payload is still arriving.
+        private FrameHeader _cutThrough;
+        private long _remaining;
+        private bool _cutThroughStarted;
+        private uint _mask;
+
+        // Whether the source is inside a fragmented message (a frame without FIN has been read).
+        private bool _inMessage;
+
+        // Set when a close frame has gone out to the destination (forwarded, or the server's own): data for it is dropped.
+        private bool _destinationClosed;
+
+        public long Bytes { get; private set; }
+
+        public async ValueTask<Step> ForwardAsync(ReadOnlySequence<byte> input, CancellationToken cancellationToken)
+        {
+            long consumed = 0;
+            var needsMore = false;
+            var forwarded = false;
+            var locked = false;
+            PumpResult? end = null;
+            try
+            {
+                while (consumed < input.Length || _remaining > 0)
+                {
+                    var rest = input.Slice(consumed);
+                    if (_remaining > 0)
+                    {
+                        // The next piece of a large frame: whatever of it has arrived.
+                        var piece = Math.Min(_remaining, rest.Length);
+                        if (piece == 0)
+                        {
+                            needsMore = true;
+                            break;
+                        }
+
+                        locked = locked || await TryLockAsync(cancellationToken).ConfigureAwait(false);
+                        var last = piece == _remaining;
+                        var opcode = _cutThroughStarted ? FrameOpcode.Continuation : _cutThrough.Opcode;
+                        Emit(locked, last && _cutThrough.Fin, opcode, rest.Slice(0, piece), ref _mask);
+                        _cutThroughStarted = true;
+                        _remaining -= piece;
+                        consumed += piece;
+                        forwarded = true;
+                        continue;
+                    }
+
+                    var status = FrameHeader.TryRead(rest, out var header, out var error);
+                    if (status == OperationStatus.NeedMoreData)
+                    {
+                        needsMore = true;
+                        break;
+                    }
+
+                    error ??= Violation(header);
+                    if (error is not null)
+                    {
+                        _ = source.CloseOutputAsync(WebSocketCloseStatus.ProtocolError, error);
+                        end = new PumpResult(PumpEnd.Failed, Bytes, $"{source.Name}: invalid WebSocket frame: {error}", PumpSide.Source);
+                        break;
+                    }
+
+                    var available = rest.Length - header.HeaderLength;
+                    if (header.IsControl || header.PayloadLength <= WholeFrameLimit)
+                    {
+                        if (available < header.PayloadLength)
+                        {
+                            needsMore = true;
+                            break;
+                        }
+
+                        var payload = rest.Slice(header.HeaderLength, header.PayloadLength);
+                        consumed += header.HeaderLength + header.PayloadLength;
+                        if (header.IsControl)
+                        {
+                            end = await ControlAsync(header, payload, locked, cancellationToken).ConfigureAwait(false);
+                            if (end is not null)
+                            {
+                                break;
+                            }
+
+                            continue;
+                        }
+
+                        _inMessage = !header.Fin;
+                        locked = locked || await TryLockAsync(cancellationToken).ConfigureAwait(false);
+                        var mask = header.Mask;
+                        Emit(locked, header.Fin, header.Opcode, payload, ref mask);
+                        forwarded = true;
+                        continue;
+                    }
+
+                    // Too large to wait for: the header is taken now and the payload follows in pieces.
+                    _inMessage = !header.Fin;
+                    _cutThrough = header;
+                    _remaining = header.PayloadLength;
+                    _cutThroughStarted = false;
+                    _mask = header.Mask;
+                    consumed += header.HeaderLength;
+                }
+
+                if (locked)
+                {
+                    forwarded = true;
+                    if (!await destination.FlushAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        end ??= new PumpResult(PumpEnd.Failed, Bytes, $"{destination.Name}: connection closed", PumpSide.Destination);
+                    }
+                }
+            }
+            finally
+            {
+                if (locked)
+                {
+                    destination.ExitWrite();
+                }
+            }
+
+            return new Step(consumed, needsMore, forwarded, end);
+        }
+
+        /// <summary>Protocol rules across frames (RFC 6455 section 5.4): continuations only inside a message, new messages only outside one.</summary>
+        private string? Violation(FrameHeader header) => header.Opcode switch
+        {
+            FrameOpcode.Continuation when !_inMessage => "continuation frame outside a fragmented message",
+            FrameOpcode.Text or FrameOpcode.Binary when _inMessage => "new message inside a fragmented message",
+            _ => null,
+        };
+
+        /// <summary>Takes the destination's write lock once per pass; after a close has gone out there, its data is dropped.</summary>
+        private async ValueTask<bool> TryLockAsync(CancellationToken cancellationToken)
+        {
+            if (_destinationClosed)
+            {
+                return false;
+            }
+
+            _destinationClosed = !await destination.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+            return !_destinationClosed;
+        }
+
+        /// <summary>Writes one frame to the destination, its payload unmasked on the way; counts it even when dropped.</summary>
+        private void Emit(bool locked, bool fin, FrameOpcode opcode, ReadOnlySequence<byte> payload, ref uint mask)
+        {
+            Bytes += payload.Length;
+            if (!locked)
+            {
+                return;
+            }
+
+            var output = destination.Output;
+            var header = FrameHeader.WriteUnmasked(output.GetSpan(FrameHeader.MaxUnmaskedLength), fin, opcode, payload.Length);
+            output.Advance(header);
+            foreach (var segment in payload)
+            {
+                var from = segment.Span;
+                while (!from.IsEmpty)
+                {
+                    var to = output.GetSpan(1);
+                    var count = Math.Min(from.Length, to.Length);
+                    FrameMask.UnmaskCopy(from[..count], to, ref mask);
+                    output.Advance(count);
+                    from = from[count..];
+                }
+            }
+        }
+
+        /// <summary>Answers a ping, ignores a pong, passes a close frame on (and ends this direction).</summary>
+        private async ValueTask<PumpResult?> ControlAsync(FrameHeader header, ReadOnlySequence<byte> masked, bool locked, CancellationToken cancellationToken)
+        {
+            var payload = new byte[masked.Length];
+            var mask = header.Mask;
+            var offset = 0;
+            foreach (var segment in masked)
+            {
+                FrameMask.UnmaskCopy(segment.Span, payload.AsSpan(offset), ref mask);
+                offset += segment.Length;
+            }
+
+            switch (header.Opcode)
+            {
+                case FrameOpcode.Ping:
+                    // The pong goes back on the source leg, whose writer is the other direction: never wait for it here.
+                    _ = source.SendControlAsync(FrameOpcode.Pong, payload);
+                    return null;
+                case FrameOpcode.Pong:
+                    return null;
+            }
+
+            if (payload.Length == 1)
+            {
+                _ = source.CloseOutputAsync(WebSocketCloseStatus.ProtocolError, "close frame with a 1-byte payload");
+                return new PumpResult(PumpEnd.Failed, Bytes, $"{source.Name}: invalid WebSocket frame: close frame with a 1-byte payload", PumpSide.Source);
+            }
+
+            // Passed on as it came, status and reason, unless the destination has had a close frame already.
+            if (locked)
+            {
+                destination.WriteControl(FrameOpcode.Close, payload);
+            }
+            else if (!_destinationClosed)
+            {
+                await destination.SendControlAsync(FrameOpcode.Close, payload).ConfigureAwait(false);
+            }
+
+            _destinationClosed = true;
+            var reason = payload.Length > 2 ? Encoding.UTF8.GetString(payload, 2, payload.Length - 2) : "";
+            return new PumpResult(PumpEnd.PeerClosed, Bytes, reason);
+        }
+    }
+}
