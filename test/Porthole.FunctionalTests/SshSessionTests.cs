@@ -26,6 +26,12 @@ public sealed class SshSessionTests(PortholeStack stack) : IAsyncLifetime
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("hello", result.StandardOutput.Trim());
+
+        // The CLI and the agent speak HTTP/1.1 and the server takes no part in an SSH tunnel: the frame relay carried it.
+        var opened = await stack.Server.WaitForLineAsync(l => l.Contains($" to {_device}/ssh", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var sessionId = opened[(opened.IndexOf("Session ", StringComparison.Ordinal) + 8)..].Split(' ')[0];
+        var ended = await stack.Server.WaitForLineAsync(l => l.Contains($"Session {sessionId} ended:", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.EndsWith("(frame relay)", ended, StringComparison.Ordinal);
     }
 
     [Fact]

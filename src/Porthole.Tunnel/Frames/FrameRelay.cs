@@ -25,48 +25,13 @@ public static class FrameRelay
     /// </summary>
     public const int WholeFrameLimit = 256 * 1024;
 
-    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
-
     /// <summary>Relays until both sides have closed, one has failed, or <paramref name="lifetime"/> ended the session.</summary>
     public static async Task<RelayResult> RunAsync(FrameLeg client, FrameLeg agent, SessionLifetime? lifetime = null, CancellationToken cancellationToken = default)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var clientToAgent = ForwardAsync(client, agent, lifetime, abort.Token);
         var agentToClient = ForwardAsync(agent, client, lifetime, abort.Token);
-        var expired = lifetime?.Expired ?? Never;
-
-        var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
-        if (first == expired)
-        {
-            var reason = expired.Result;
-            await Task.WhenAll(
-                client.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason),
-                agent.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason)).ConfigureAwait(false);
-            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
-            await abort.CancelAsync().ConfigureAwait(false);
-            var sent = await clientToAgent.ConfigureAwait(false);
-            var received = await agentToClient.ConfigureAwait(false);
-            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
-        }
-
-        var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
-        if (outcome.End is PumpEnd.Failed)
-        {
-            // The source of a pump failed when its read did; otherwise the destination did.
-            var fromClient = first == clientToAgent;
-            var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
-            var (alive, side) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
-            var cause = outcome.Reason is { Length: > 0 } r && r.IndexOf(": ", StringComparison.Ordinal) is var colon and >= 0 ? r[(colon + 2)..] : null;
-            await alive.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, cause is null ? side : $"{side}: {cause}").ConfigureAwait(false);
-
-            // Give the live side time to answer the close frame: tearing down first could reset the connection under it.
-            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
-            await abort.CancelAsync().ConfigureAwait(false);
-        }
-
-        var up = await clientToAgent.ConfigureAwait(false);
-        var down = await agentToClient.ConfigureAwait(false);
-        return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
+        return await RelayCompletion.WaitAsync(clientToAgent, agentToClient, lifetime, client.CloseOutputAsync, agent.CloseOutputAsync, abort).ConfigureAwait(false);
     }
 
     private static async Task<PumpResult> ForwardAsync(FrameLeg source, FrameLeg destination, SessionLifetime? lifetime, CancellationToken cancellationToken)

@@ -9,9 +9,6 @@ namespace Porthole.Tunnel.Relay;
 /// </summary>
 public static class WebSocketRelay
 {
-    /// <summary>Stands in for the expiry of a session without a timeout.</summary>
-    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
-
     /// <summary>Relays until both sides have closed, one has failed, or <paramref name="lifetime"/> ended the session.</summary>
     public static async Task<RelayResult> RunAsync(
         WebSocket client, WebSocket agent, int bufferSize = DataFrames.DefaultBufferSize, SessionLifetime? lifetime = null, CancellationToken cancellationToken = default)
@@ -19,47 +16,11 @@ public static class WebSocketRelay
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var clientToAgent = ForwardAsync(client, agent, "client", bufferSize, lifetime, abort.Token);
         var agentToClient = ForwardAsync(agent, client, "agent", bufferSize, lifetime, abort.Token);
-        var expired = lifetime?.Expired ?? Never;
-
-        var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
-        if (first == expired)
-        {
-            // Both sides learn why with a close frame; the receive loops then end on the answering close frames.
-            var reason = expired.Result;
-            await WebSocketClosing.CloseOutputAsync(client, WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            await WebSocketClosing.CloseOutputAsync(agent, WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
-            await abort.CancelAsync().ConfigureAwait(false);
-            var sent = await clientToAgent.ConfigureAwait(false);
-            var received = await agentToClient.ConfigureAwait(false);
-            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
-        }
-
-        var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
-        if (outcome.End is PumpEnd.Failed)
-        {
-            // One side vanished without a close frame. Which one depends on whether the receive or the send
-            // failed; tell the side still alive why, then stop.
-            var fromClient = first == clientToAgent;
-            var clientDied = fromClient == (outcome.FailedSide != PumpSide.Destination);
-            var (alive, side) = clientDied ? (agent, "client disconnected") : (client, "agent disconnected");
-
-            // The cause after the side ("agent disconnected: no answer to keep-alive pings for 30 s"), clipped to fit.
-            var cause = outcome.Reason is { Length: > 0 } r && r.IndexOf(": ", StringComparison.Ordinal) is var colon and >= 0 ? r[(colon + 2)..] : null;
-            var reason = cause is null ? side : $"{side}: {cause}";
-            await WebSocketClosing.CloseOutputAsync(alive, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
-
-            // Let the live side answer the close frame before tearing down: cancelling its pending receive aborts the
-            // connection with a reset, and a reset can overtake the close frame, so the user would never see why.
-            await Task.WhenAny(Task.WhenAll(clientToAgent, agentToClient), Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
-            await abort.CancelAsync().ConfigureAwait(false);
-        }
-
-        var up = await clientToAgent.ConfigureAwait(false);
-        var down = await agentToClient.ConfigureAwait(false);
-
-        // The direction that ended first says why; the other one was only cancelled because of it.
-        return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
+        return await RelayCompletion.WaitAsync(
+            clientToAgent, agentToClient, lifetime,
+            (status, reason) => WebSocketClosing.CloseOutputAsync(client, status, reason),
+            (status, reason) => WebSocketClosing.CloseOutputAsync(agent, status, reason),
+            abort).ConfigureAwait(false);
     }
 
     private static async Task<PumpResult> ForwardAsync(WebSocket source, WebSocket destination, string sourceName, int bufferSize, SessionLifetime? lifetime, CancellationToken cancellationToken)

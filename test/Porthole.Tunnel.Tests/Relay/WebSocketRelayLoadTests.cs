@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Security.Cryptography;
+using Porthole.Tunnel.Frames;
 using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Tests.Support;
 
@@ -17,18 +18,22 @@ public sealed class WebSocketRelayLoadTests
     private const int Sessions = 8;
     private const int BytesPerDirection = 3 * 1024 * 1024;
 
-    [Fact]
-    public async Task RunAsync_EightConcurrentTlsSessionsWithRandomFragmentation_DeliverEveryByteInOrder()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_EightConcurrentTlsSessionsWithRandomFragmentation_DeliverEveryByteInOrder(RelayKind kind)
     {
-        var sessions = Enumerable.Range(0, Sessions).Select(seed => RunSessionAsync(seed)).ToArray();
+        var sessions = Enumerable.Range(0, Sessions).Select(seed => RunSessionAsync(kind, seed)).ToArray();
         await Task.WhenAll(sessions).WaitAsync(TimeSpan.FromSeconds(90));
     }
 
-    private static async Task RunSessionAsync(int seed)
+    private static async Task RunSessionAsync(RelayKind kind, int seed)
     {
         using var client = await TlsWebSocketPair.CreateAsync();
         using var agent = await TlsWebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        var relay = kind == RelayKind.Frames
+            ? FrameRelay.RunAsync(client.ServerLeg("client"), agent.ServerLeg("agent"))
+            : WebSocketRelay.RunAsync(client.Server, agent.Server);
 
         var upload = RandomNumberGenerator.GetBytes(BytesPerDirection);
         var download = RandomNumberGenerator.GetBytes(BytesPerDirection);
@@ -52,16 +57,20 @@ public sealed class WebSocketRelayLoadTests
         Assert.Equal(download.Length + DataFrames.Fin.Length, result.AgentToClient.Bytes);
     }
 
-    /// <summary>Sends <paramref name="data"/> as messages of 1 B to 200 KiB, each in up to four fragments, pausing now and then, then <c>fin</c>.</summary>
+    /// <summary>
+    /// Sends <paramref name="data"/> as messages of 1 B to 600 KiB, each in up to four fragments, pausing now and then,
+    /// then <c>fin</c>. Frames over <see cref="FrameRelay.WholeFrameLimit"/> take the frame relay's cut-through path.
+    /// </summary>
     private static async Task SendFragmentedAsync(WebSocket webSocket, byte[] data, Random random)
     {
         var offset = 0;
         while (offset < data.Length)
         {
-            var size = Math.Min(data.Length - offset, random.Next(4) switch
+            var size = Math.Min(data.Length - offset, random.Next(6) switch
             {
                 0 => random.Next(1, 64),
                 1 => random.Next(64, 8 * 1024),
+                5 => random.Next(200 * 1024, 600 * 1024),
                 _ => random.Next(8 * 1024, 200 * 1024),
             });
             var fragments = random.Next(1, 5);

@@ -7,17 +7,20 @@ using Porthole.Tunnel.Tests.Support;
 namespace Porthole.Tunnel.Tests.Relay;
 
 /// <summary>
-/// The relay holds the server ends (<see cref="WebSocketPair.Server"/>) of two WebSockets; the tests play the
-/// client and the agent on the other ends.
+/// What the peers of a relayed session see, for both of the server's relays: it holds the server ends of two
+/// WebSockets (as WebSocket objects, or as the frame relay's pipes); the tests play the client and the agent with real
+/// WebSockets on the other ends.
 /// </summary>
 public sealed class WebSocketRelayTests
 {
-    [Fact]
-    public async Task RunAsync_ForwardsMessagesAndFinUnchangedBothWays()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_ForwardsMessagesAndFinUnchangedBothWays(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, bufferSize: 4096);
+        var relay = WebSocketPair.Relay(kind, client, agent, bufferSize: 4096);
 
         var upload = RandomNumberGenerator.GetBytes(100_000);
         var download = RandomNumberGenerator.GetBytes(5_000);
@@ -47,12 +50,14 @@ public sealed class WebSocketRelayTests
         Assert.Equal(WebSocketState.Closed, client.Client.State);
     }
 
-    [Fact]
-    public async Task RunAsync_KeepsFragmentedMessagesIntact()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_KeepsFragmentedMessagesIntact(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, bufferSize: 1024);
+        var relay = WebSocketPair.Relay(kind, client, agent, bufferSize: 1024);
 
         await client.Client.SendBinaryAsync(new byte[3000], endOfMessage: false);
         await client.Client.SendBinaryAsync([1, 2, 3], endOfMessage: true);
@@ -70,12 +75,14 @@ public sealed class WebSocketRelayTests
         await relay.WaitAsync(Timeouts.Test);
     }
 
-    [Fact]
-    public async Task RunAsync_PassesCloseStatusAndDescriptionThrough()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_PassesCloseStatusAndDescriptionThrough(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        var relay = WebSocketPair.Relay(kind, client, agent);
         const string Reason = "target connection failed: connection reset by peer";
 
         await agent.Client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, Reason, CancellationToken.None);
@@ -93,12 +100,14 @@ public sealed class WebSocketRelayTests
         Assert.Equal(new PumpResult(PumpEnd.PeerClosed, 0, Reason), result.AgentToClient);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenAgentVanishes_ClosesClientWithAgentDisconnected()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenAgentVanishes_ClosesClientWithAgentDisconnected(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        var relay = WebSocketPair.Relay(kind, client, agent);
 
         agent.AbortClient();
 
@@ -110,12 +119,14 @@ public sealed class WebSocketRelayTests
         Assert.Equal(PumpEnd.Failed, result.AgentToClient.End);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenClientVanishes_ClosesAgentWithClientDisconnected()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenClientVanishes_ClosesAgentWithClientDisconnected(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        var relay = WebSocketPair.Relay(kind, client, agent);
 
         client.AbortClient();
 
@@ -127,15 +138,17 @@ public sealed class WebSocketRelayTests
         Assert.Equal(PumpEnd.Failed, result.ClientToAgent.End);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenSendingToAgentFails_ClosesClientWithAgentDisconnected()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenSendingToAgentFails_ClosesClientWithAgentDisconnected(RelayKind kind)
     {
         // The agent's connection breaks while the client uploads: the relay's send to the agent fails before its
         // pending receive from the agent notices. The agent is the side that vanished, so the client must be told.
         BreakableStream? agentConnection = null;
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync(wrapServerStream: s => agentConnection = new BreakableStream(s));
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server);
+        var relay = WebSocketPair.Relay(kind, client, agent);
         await client.Client.SendBinaryAsync("before"u8.ToArray());
         Assert.Equal("before", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
 
@@ -150,19 +163,49 @@ public sealed class WebSocketRelayTests
         Assert.StartsWith("agent disconnected", client.Client.CloseStatusDescription, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RunAsync_WhenCancelled_Ends()
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenCancelled_Ends(RelayKind kind)
     {
         using var client = await WebSocketPair.CreateAsync();
         using var agent = await WebSocketPair.CreateAsync();
         using var cancel = new CancellationTokenSource();
-        var relay = WebSocketRelay.RunAsync(client.Server, agent.Server, cancellationToken: cancel.Token);
+        var relay = WebSocketPair.Relay(kind, client, agent, cancellationToken: cancel.Token);
 
         await cancel.CancelAsync();
 
         var result = await relay.WaitAsync(Timeouts.Test);
         Assert.Equal(PumpEnd.Canceled, result.ClientToAgent.End);
         Assert.Equal(PumpEnd.Canceled, result.AgentToClient.End);
+    }
+
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenTheLifetimeEnds_ClosesBothSidesWithTheReason(RelayKind kind)
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        using var lifetime = new SessionLifetime(TimeSpan.FromHours(1), TimeSpan.FromHours(1), TimeProvider.System);
+        var relay = WebSocketPair.Relay(kind, client, agent, lifetime: lifetime);
+        await client.Client.SendBinaryAsync("before"u8.ToArray());
+        await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+
+        lifetime.End("terminated by admin");
+
+        foreach (var side in new[] { client.Client, agent.Client })
+        {
+            var (type, _) = await side.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+            Assert.Equal(WebSocketMessageType.Close, type);
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, side.CloseStatus);
+            Assert.Equal("terminated by admin", side.CloseStatusDescription);
+            await side.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        }
+
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal("terminated by admin", result.EndReason);
+        Assert.Equal(new PumpResult(PumpEnd.Canceled, 6, "terminated by admin"), result.ClientToAgent);
     }
 
     private static async Task<byte[]> ReceiveUntilFinAsync(WebSocket webSocket)

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
+using Porthole.Tunnel.Frames;
 
 namespace Porthole.Tunnel.Tests.Support;
 
@@ -15,6 +16,7 @@ internal sealed class TlsWebSocketPair : IDisposable
     private readonly SocketPair _sockets;
     private readonly SslStream _serverTls;
     private readonly SslStream _clientTls;
+    private FrameLeg? _leg;
 
     private TlsWebSocketPair(SocketPair sockets, SslStream serverTls, SslStream clientTls)
     {
@@ -28,6 +30,9 @@ internal sealed class TlsWebSocketPair : IDisposable
     public WebSocket Server { get; }
 
     public WebSocket Client { get; }
+
+    /// <summary>The server end as the frame relay's leg, over pipes on the <c>SslStream</c> as Kestrel presents it.</summary>
+    public FrameLeg ServerLeg(string name) => _leg ??= Support.ServerLeg.Over(_serverTls, name);
 
     public static async Task<TlsWebSocketPair> CreateAsync()
     {
@@ -43,6 +48,7 @@ internal sealed class TlsWebSocketPair : IDisposable
 
     public void Dispose()
     {
+        _leg?.Dispose();
         Server.Dispose();
         Client.Dispose();
         _serverTls.Dispose();

@@ -1,4 +1,7 @@
 using System.Net.WebSockets;
+using Porthole.Tunnel.Frames;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Transport;
 
 namespace Porthole.Tunnel.Tests.Support;
 
@@ -9,10 +12,13 @@ namespace Porthole.Tunnel.Tests.Support;
 internal sealed class WebSocketPair : IDisposable
 {
     private readonly SocketPair _sockets;
+    private readonly Stream _serverStream;
+    private FrameLeg? _leg;
 
     private WebSocketPair(SocketPair sockets, Stream serverStream, Stream clientStream)
     {
         _sockets = sockets;
+        _serverStream = serverStream;
         Server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         Client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
     }
@@ -30,6 +36,17 @@ internal sealed class WebSocketPair : IDisposable
         return new WebSocketPair(sockets, serverStream, sockets.RightStream);
     }
 
+    /// <summary>The server end as the frame relay's leg (made once; the <see cref="Server"/> WebSocket is then left unused).</summary>
+    public FrameLeg ServerLeg(string name, KeepAliveSettings? keepAlive = null, TimeProvider? time = null) =>
+        _leg ??= Support.ServerLeg.Over(_serverStream, name, keepAlive, time);
+
+    /// <summary>Starts the relay of <paramref name="kind"/> between the server ends of <paramref name="client"/> and <paramref name="agent"/>.</summary>
+    public static Task<RelayResult> Relay(
+        RelayKind kind, WebSocketPair client, WebSocketPair agent, int bufferSize = DataFrames.DefaultBufferSize, SessionLifetime? lifetime = null, CancellationToken cancellationToken = default) =>
+        kind == RelayKind.Frames
+            ? FrameRelay.RunAsync(client.ServerLeg("client"), agent.ServerLeg("agent"), lifetime, cancellationToken)
+            : WebSocketRelay.RunAsync(client.Server, agent.Server, bufferSize, lifetime, cancellationToken);
+
     /// <summary>Kills the client end without a close frame, like a process that died or a cable that was pulled.</summary>
     public void AbortClient()
     {
@@ -39,6 +56,7 @@ internal sealed class WebSocketPair : IDisposable
 
     public void Dispose()
     {
+        _leg?.Dispose();
         Server.Dispose();
         Client.Dispose();
         _sockets.Dispose();

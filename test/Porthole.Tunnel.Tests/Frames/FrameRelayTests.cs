@@ -1,0 +1,196 @@
+using System.Buffers.Binary;
+using System.Net.WebSockets;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Porthole.Tunnel.Frames;
+using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Transport;
+using Porthole.Tunnel.Tests.Support;
+
+namespace Porthole.Tunnel.Tests.Frames;
+
+/// <summary>
+/// What only the frame relay does itself, seen from the wire: answering pings, keeping its peers alive and giving up
+/// silent ones, refusing broken frames, and forwarding whole frames whole but huge ones as they arrive. What both
+/// relays share is specified in <c>WebSocketRelayTests</c>. Some tests play a peer with raw bytes on the socket.
+/// </summary>
+public sealed class FrameRelayTests
+{
+    [Fact]
+    public async Task Ping_IsAnsweredOnItsOwnLeg_AndNotForwarded()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var raw = client.Sockets.RightStream;
+
+        await raw.WriteAsync(Masked(FrameOpcode.Ping, "are you there"u8));
+        await raw.WriteAsync(Masked(FrameOpcode.Binary, "after the ping"u8));
+
+        Assert.Equal(Unmasked(FrameOpcode.Pong, "are you there"u8), await ReadExactlyAsync(raw, 2 + 13));
+        var (type, payload) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal("after the ping", Encoding.ASCII.GetString(payload));
+
+        client.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task UnmaskedFrame_ClosesItsSenderWithProtocolError_AndTellsTheOtherSide()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var raw = client.Sockets.RightStream;
+
+        await raw.WriteAsync(Unmasked(FrameOpcode.Binary, "not masked"u8));
+
+        var close = await ReadExactlyAsync(raw, 2);
+        Assert.Equal(0x88, close[0]);
+        var closePayload = await ReadExactlyAsync(raw, close[1]);
+        Assert.Equal((int)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(closePayload));
+        Assert.Equal("unmasked frame from a client", Encoding.UTF8.GetString(closePayload.AsSpan(2)));
+
+        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, agent.Client.CloseStatus);
+        Assert.Equal("client disconnected: invalid WebSocket frame: unmasked frame from a client", agent.Client.CloseStatusDescription);
+        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(PumpEnd.Failed, result.ClientToAgent.End);
+    }
+
+    [Fact]
+    public async Task SilentPeer_IsPingedEveryInterval_AndGivenUpAfterTheLimit()
+    {
+        var time = new FakeTimeProvider();
+        var keepAlive = new KeepAliveSettings(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15));
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = FrameRelay.RunAsync(client.ServerLeg("client", keepAlive, time), agent.ServerLeg("agent", keepAlive, time));
+        var silentAgent = agent.Sockets.RightStream;
+
+        // Past the interval both legs are pinged. The agent reads its ping and never answers; the client talks.
+        time.Advance(TimeSpan.FromSeconds(16));
+        var ping = await ReadExactlyAsync(silentAgent, 2);
+        Assert.Equal(0x89, ping[0]);
+        await ReadExactlyAsync(silentAgent, ping[1]);
+        await client.Client.SendBinaryAsync("still here"u8.ToArray());
+        Assert.Equal(Unmasked(FrameOpcode.Binary, "still here"u8), await ReadExactlyAsync(silentAgent, 2 + 10));
+
+        // 31 s after the agent last sent anything it is gone; the client, heard 15 s ago, is not.
+        time.Advance(TimeSpan.FromSeconds(15));
+        var (type, _) = await client.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.Client.CloseStatus);
+        Assert.Equal("agent disconnected: no answer to keep-alive pings for 30 s", client.Client.CloseStatusDescription);
+        await client.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal(new PumpResult(PumpEnd.Failed, 0, "agent: no answer to keep-alive pings for 30 s", PumpSide.Source), result.AgentToClient);
+    }
+
+    [Fact]
+    public async Task FrameUpToTheLimit_LeavesWhole_EvenWhenItArrivesInPieces()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var payload = new byte[50_000];
+        Random.Shared.NextBytes(payload);
+        var frame = Masked(FrameOpcode.Binary, payload);
+        var raw = client.Sockets.RightStream;
+
+        await raw.WriteAsync(frame.AsMemory(0, 20_000));
+        await Task.Delay(200);
+        await raw.WriteAsync(frame.AsMemory(20_000));
+
+        // One receive into a large buffer returns the whole message: it crossed the relay as one frame.
+        var buffer = new byte[100_000];
+        var received = await agent.Client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Timeouts.Test);
+        Assert.True(received.EndOfMessage);
+        Assert.Equal(payload, buffer[..received.Count]);
+
+        client.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task FrameOverTheLimit_IsForwardedWhileItArrives()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var payload = new byte[FrameRelay.WholeFrameLimit * 4];
+        Random.Shared.NextBytes(payload);
+        var frame = Masked(FrameOpcode.Binary, payload);
+        var raw = client.Sockets.RightStream;
+
+        // Only the first 100 000 bytes are sent: they arrive without the rest of the frame.
+        await raw.WriteAsync(frame.AsMemory(0, 100_000));
+        var received = new MemoryStream();
+        var buffer = new byte[payload.Length];
+        while (received.Length < 100_000 - 14)
+        {
+            var part = await agent.Client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Timeouts.Test);
+            Assert.False(part.EndOfMessage);
+            received.Write(buffer, 0, part.Count);
+        }
+
+        await raw.WriteAsync(frame.AsMemory(100_000));
+        while (true)
+        {
+            var part = await agent.Client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Timeouts.Test);
+            received.Write(buffer, 0, part.Count);
+            if (part.EndOfMessage)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(payload, received.ToArray());
+        client.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Stream stream, int count)
+    {
+        var bytes = new byte[count];
+        await stream.ReadExactlyAsync(bytes).AsTask().WaitAsync(Timeouts.Test);
+        return bytes;
+    }
+
+    /// <summary>A client frame: FIN set, masked with a fixed key.</summary>
+    private static byte[] Masked(FrameOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        byte[] key = [0x12, 0x34, 0x56, 0x78];
+        var lengthBytes = payload.Length switch { <= 125 => 0, <= ushort.MaxValue => 2, _ => 8 };
+        var frame = new byte[2 + lengthBytes + 4 + payload.Length];
+        frame[0] = (byte)(0x80 | (byte)opcode);
+        switch (lengthBytes)
+        {
+            case 0:
+                frame[1] = (byte)(0x80 | payload.Length);
+                break;
+            case 2:
+                frame[1] = 0x80 | 126;
+                BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
+                break;
+            default:
+                frame[1] = 0x80 | 127;
+                BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
+                break;
+        }
+
+        key.CopyTo(frame, 2 + lengthBytes);
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame[2 + lengthBytes + 4 + i] = (byte)(payload[i] ^ key[i % 4]);
+        }
+
+        return frame;
+    }
+
+    /// <summary>A server frame of at most 125 bytes: FIN set, no mask.</summary>
+    private static byte[] Unmasked(FrameOpcode opcode, ReadOnlySpan<byte> payload) => [(byte)(0x80 | (byte)opcode), (byte)payload.Length, .. payload];
+}
