@@ -100,7 +100,8 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
 
     /// <summary>
     /// Dials as the handler would (TCP_NODELAY, every address of the name in turn) and puts a <see cref="BatchingStream"/>
-    /// under TLS, so a WebSocket frame leaves in one send. With a proxy this dials the proxy.
+    /// under TLS, so a WebSocket frame leaves in one send, over a <see cref="ReadAheadStream"/>, so that a stream of TLS
+    /// records arrives in a few large receives. With a proxy this dials the proxy.
     /// </summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -108,7 +109,7 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            return new BatchingStream(new NetworkStream(socket, ownsSocket: true));
+            return new BatchingStream(new ReadAheadStream(new NetworkStream(socket, ownsSocket: true)));
         }
         catch
         {
