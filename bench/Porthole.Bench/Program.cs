@@ -56,6 +56,31 @@ try
 
     var results = paths.ToDictionary(p => p.Key, p => new PathResult(p.Key, p.Label));
 
+    // Set-ups first, not measured, so that the session code is compiled to its final tier before anything is measured
+    // (the measured set-ups come last). Then idle memory, on processes that have carried no bulk data yet: the
+    // runtime's array pool trims buffers left unused for a minute on each full GC, so a reading taken after the
+    // throughput tests lost their 128 KiB relay buffers between its two snapshots and came out low (negative, once).
+    if (options.SetUpWarmUps > 0)
+    {
+        Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUpWarmUps);
+        Log($"set-up warm-up done ({options.SetUpWarmUps} per path)");
+    }
+
+    foreach (var path in paths.OfType<PortholePath>())
+    {
+        var result = results[path.Key];
+        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions);
+        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each");
+        result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
+        Log($"{path.Label,-24} {options.IdleAgents} idle agents: {result.IdleAgentKiB:0.0} KiB each");
+    }
+
+    if (!options.Smoke)
+    {
+        // A thousand agents and the idle sessions have just gone: let their teardown finish before CPU is counted.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+
     // Warm-up, not measured: a second of traffic each way on every path, so that a .NET process's first seconds
     // (tiered JIT compiling the relay's hot methods again with their profile) count neither in its CPU per GB
     // nor in the first throughput sample. ssh and direct get the same, so no path is favoured.
@@ -135,12 +160,6 @@ try
     // CPU per set-up, summed over the path's processes, is the figure load on a shared machine does not distort; for
     // Porthole it is also split by process. The pause lets work a set-up leaves behind (spare connections, audit of
     // the close) land in its own path's account.
-    if (options.SetUpWarmUps > 0)
-    {
-        Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUpWarmUps);
-        Log($"set-up warm-up done ({options.SetUpWarmUps} per path)");
-    }
-
     var setUpCpu = paths.Select(SetUpCpu.Read).ToList();
     var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps);
     await Task.Delay(TimeSpan.FromSeconds(1));
@@ -153,15 +172,6 @@ try
         result.SetUpServerCpuMs = perSetUp.Server;
         var split = path is PortholePath ? $" (server {perSetUp.Server:0.00}, agent {perSetUp.Agent:0.00}, CLI {perSetUp.Cli:0.00})" : "";
         Log($"{path.Label,-24} set-up p50 {setUp.P50:0.00} ms, p99 {setUp.P99:0.00} ms, chain CPU {result.SetUpChainCpuMs:0.00} ms per set-up{split}");
-    }
-
-    foreach (var path in paths.OfType<PortholePath>())
-    {
-        var result = results[path.Key];
-        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions);
-        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each");
-        result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
-        Log($"{path.Label,-24} {options.IdleAgents} idle agents: {result.IdleAgentKiB:0.0} KiB each");
     }
 
     var run = new BenchRun(options, MachineInfo.Collect(), [.. paths.Select(p => results[p.Key])], DateTimeOffset.UtcNow, started.Elapsed);

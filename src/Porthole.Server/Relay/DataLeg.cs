@@ -11,20 +11,24 @@ namespace Porthole.Server.Relay;
 /// </summary>
 public sealed class DataLeg : IDisposable
 {
-    private readonly Func<WebSocket>? _createWebSocket;
+    private readonly Stream? _upgraded;
+    private readonly WebSocketCreationOptions? _options;
     private readonly FrameLeg? _frames;
     private WebSocket? _webSocket;
 
-    private DataLeg(FrameLeg? frames, Func<WebSocket>? createWebSocket, WebSocket? webSocket)
+    private DataLeg(FrameLeg? frames, Stream? upgraded, WebSocketCreationOptions? options, WebSocket? webSocket)
     {
-        (_frames, _createWebSocket, _webSocket) = (frames, createWebSocket, webSocket);
+        (_frames, _upgraded, _options, _webSocket) = (frames, upgraded, options, webSocket);
     }
 
-    /// <summary>A leg whose connection the frame relay may use; <paramref name="createWebSocket"/> makes the WebSocket if something else needs one.</summary>
-    public static DataLeg OverPipes(FrameLeg frames, Func<WebSocket> createWebSocket) => new(frames, createWebSocket, null);
+    /// <summary>
+    /// A leg whose connection the frame relay may use. <paramref name="upgraded"/> is the upgraded request's stream, on
+    /// which a WebSocket with <paramref name="options"/> is made if something else needs one; the leg owns it.
+    /// </summary>
+    public static DataLeg OverPipes(FrameLeg frames, Stream upgraded, WebSocketCreationOptions options) => new(frames, upgraded, options, null);
 
     /// <summary>A leg that is a WebSocket from the start (HTTP/2, or the frame relay switched off).</summary>
-    public static DataLeg OverWebSocket(WebSocket webSocket) => new(null, null, webSocket);
+    public static DataLeg OverWebSocket(WebSocket webSocket) => new(null, null, null, webSocket);
 
     /// <summary>The connection's pipes for the frame relay; <c>null</c> once the leg is a WebSocket.</summary>
     public FrameLeg? Frames => _webSocket is null ? _frames : null;
@@ -37,16 +41,27 @@ public sealed class DataLeg : IDisposable
             if (_webSocket is null)
             {
                 _frames!.Stop();
-                _webSocket = _createWebSocket!();
+                _webSocket = WebSocket.CreateFromStream(_upgraded!, _options!);
             }
 
             return _webSocket;
         }
     }
 
+    /// <summary>
+    /// Ends the leg's own activity: the frame relay's pings, and the upgraded stream (a WebSocket disposes it when there
+    /// is one; without, it would stay registered with the silent-peer watch for good).
+    /// </summary>
     public void Dispose()
     {
         _frames?.Stop();
-        _webSocket?.Dispose();
+        if (_webSocket is not null)
+        {
+            _webSocket.Dispose();
+        }
+        else
+        {
+            _upgraded?.Dispose();
+        }
     }
 }

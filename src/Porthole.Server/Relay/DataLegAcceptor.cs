@@ -57,7 +57,7 @@ public sealed class DataLegAcceptor(IOptions<PortholeServerOptions> options, Tim
         // uses the pipes beneath it and never touches the stream.
         var stream = await upgrade.UpgradeAsync();
         var frames = new FrameLeg(transport, name, settings.KeepAlive, time);
-        return DataLeg.OverPipes(frames, () => WebSocket.CreateFromStream(stream, webSocketOptions));
+        return DataLeg.OverPipes(frames, stream, webSocketOptions);
     }
 
     /// <summary>Sec-WebSocket-Accept: base64 of the SHA-1 of the client's key and the protocol's GUID.</summary>
