@@ -9,33 +9,13 @@ namespace Porthole.Tunnel.Transport;
 /// the TLS records of a relay message leave in one send (<c>SslStream</c> alone sends two records at a time). Outside a
 /// batch (HTTP requests, TLS handshakes) it writes through. Holds no buffer between batches, so an idle connection costs nothing here.
 /// </summary>
-public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
+public sealed class BatchingStream(Stream inner) : LayeredStream(inner), IBatchedWriter
 {
     private const int FullRecord = 16 * 1024;
     private const int LargeFrameRecords = DataFrames.RecordsPerMessage * (FullRecord + 256);
 
     private byte[]? _pending;
     private int _pendingCount;
-
-    public override bool CanRead => inner.CanRead;
-
-    public override bool CanWrite => inner.CanWrite;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-    public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -47,42 +27,15 @@ public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
         }
 
         // Bytes held by a batch always go first; one is only pending here while its batch is still running.
-        return _pendingCount > 0 ? SendPendingThenAsync(buffer, cancellationToken) : inner.WriteAsync(buffer, cancellationToken);
+        return _pendingCount > 0 ? SendPendingThenAsync(buffer, cancellationToken) : Inner.WriteAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
 
     public ValueTask SendBatchAsync(CancellationToken cancellationToken) =>
         _pendingCount == 0 ? ValueTask.CompletedTask : SendPendingAsync(cancellationToken);
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => inner.Flush();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-            ReturnPending();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        ReturnPending();
-        GC.SuppressFinalize(this);
-    }
+    protected override void OnDisposed() => ReturnPending();
 
     private void Hold(ReadOnlySpan<byte> bytes)
     {
@@ -111,7 +64,7 @@ public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
     {
         try
         {
-            await inner.WriteAsync(_pending.AsMemory(0, _pendingCount), cancellationToken).ConfigureAwait(false);
+            await Inner.WriteAsync(_pending.AsMemory(0, _pendingCount), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -122,7 +75,7 @@ public sealed class BatchingStream(Stream inner) : Stream, IBatchedWriter
     private async ValueTask SendPendingThenAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await SendPendingAsync(cancellationToken).ConfigureAwait(false);
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        await Inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     private void ReturnPending()

@@ -14,7 +14,7 @@ namespace Porthole.Tunnel.Transport;
 /// follow one goes straight into the caller's buffer, as without this stream.
 /// </para>
 /// </summary>
-public sealed class ReadAheadStream(Stream inner) : Stream
+public sealed class ReadAheadStream(Stream inner) : LayeredStream(inner)
 {
     /// <summary>Most bytes one receive takes: two relay messages with their TLS overhead.</summary>
     public const int ReadAheadSize = 256 * 1024;
@@ -25,16 +25,6 @@ public sealed class ReadAheadStream(Stream inner) : Stream
 
     // Set when a zero-byte read has completed and no real read has happened since: data is waiting in the socket.
     private bool _dataWaiting;
-
-    public override bool CanRead => inner.CanRead;
-
-    public override bool CanWrite => inner.CanWrite;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>Bytes received and not yet read.</summary>
     public int Buffered => _end - _start;
@@ -49,7 +39,7 @@ public sealed class ReadAheadStream(Stream inner) : Stream
         if (buffer.IsEmpty)
         {
             // The TLS layer waits for data without a buffer of its own; so do we.
-            var zero = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var zero = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             _dataWaiting = true;
             return zero;
         }
@@ -57,7 +47,7 @@ public sealed class ReadAheadStream(Stream inner) : Stream
         if (!_dataWaiting || buffer.Length >= ReadAheadSize)
         {
             _dataWaiting = false;
-            return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
 
         _dataWaiting = false;
@@ -65,7 +55,7 @@ public sealed class ReadAheadStream(Stream inner) : Stream
         int received;
         try
         {
-            received = await inner.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false);
+            received = await Inner.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -77,48 +67,9 @@ public sealed class ReadAheadStream(Stream inner) : Stream
         return Take(buffer.Span);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(Span<byte> buffer) => Buffered > 0 ? Take(buffer) : Inner.Read(buffer);
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer) => Buffered > 0 ? Take(buffer) : inner.Read(buffer);
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.WriteAsync(buffer, cancellationToken);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.WriteAsync(buffer, offset, count, cancellationToken);
-
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-    public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => inner.Flush();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-            ReturnBuffer();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        ReturnBuffer();
-        GC.SuppressFinalize(this);
-    }
+    protected override void OnDisposed() => ReturnBuffer();
 
     /// <summary>Copies buffered bytes out; the buffer goes back to the pool once it is empty (an end of stream too).</summary>
     private int Take(Span<byte> destination)

@@ -8,23 +8,21 @@ namespace Porthole.Tunnel.Transport;
 /// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>. The checks of all
 /// streams with the same clock and limit share one timer (<see cref="SilentPeerWatch"/>).
 /// </summary>
-public sealed class SilentPeerStream : Stream, IWatchedPeer
+public sealed class SilentPeerStream : LayeredStream, IWatchedPeer
 {
-    private readonly Stream _inner;
     private readonly TimeProvider _time;
     private readonly long _limit;
     private readonly TimeSpan _silenceLimit;
     private readonly CancellationTokenSource _silent = new();
     private readonly SilentPeerWatch _watch;
     private readonly WriteBatch _batch = new();
-    private int _disposed;
 
     // 0 when no read is pending, else the timestamp the current wait began.
     private long _waitingSince;
 
     public SilentPeerStream(Stream inner, KeepAliveSettings keepAlive, TimeProvider? time = null)
+        : base(inner)
     {
-        _inner = inner;
         _time = time ?? TimeProvider.System;
         _silenceLimit = keepAlive.SilenceLimit;
         _limit = (long)(_silenceLimit.TotalSeconds * _time.TimestampFrequency);
@@ -32,16 +30,6 @@ public sealed class SilentPeerStream : Stream, IWatchedPeer
         _watch = SilentPeerWatch.For(_time, keepAlive);
         _watch.Add(this);
     }
-
-    public override bool CanRead => _inner.CanRead;
-
-    public override bool CanWrite => _inner.CanWrite;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -58,7 +46,7 @@ public sealed class SilentPeerStream : Stream, IWatchedPeer
             var token = cancellationToken.CanBeCanceled
                 ? (linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silent.Token)).Token
                 : _silent.Token;
-            return await _inner.ReadAsync(buffer, token).ConfigureAwait(false);
+            return await Inner.ReadAsync(buffer, token).ConfigureAwait(false);
         }
         catch (Exception ex) when (_silent.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -71,27 +59,19 @@ public sealed class SilentPeerStream : Stream, IWatchedPeer
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     /// <summary>Each write is one WebSocket frame; it leaves the connection's socket as one send (<see cref="WriteBatch"/>).</summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _silent.IsCancellationRequested ? ValueTask.FromException(new PeerSilentException(_silenceLimit)) : _batch.WriteAsync(_inner, buffer, cancellationToken);
+        _silent.IsCancellationRequested ? ValueTask.FromException(new PeerSilentException(_silenceLimit)) : _batch.WriteAsync(Inner, buffer, cancellationToken);
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(Span<byte> buffer)
+    {
+        var array = new byte[buffer.Length];
+        var count = ReadAsync(array).AsTask().GetAwaiter().GetResult();
+        array.AsSpan(0, count).CopyTo(buffer);
+        return count;
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => _inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
 
     /// <summary>Called by the watch on every tick: ends the connection once a read has waited past the limit.</summary>
     void IWatchedPeer.Check()
@@ -104,7 +84,7 @@ public sealed class SilentPeerStream : Stream, IWatchedPeer
             try
             {
                 _silent.Cancel();
-                _inner.Dispose();
+                Inner.Dispose();
             }
             catch (ObjectDisposedException)
             {
@@ -113,27 +93,9 @@ public sealed class SilentPeerStream : Stream, IWatchedPeer
         }
     }
 
-    protected override void Dispose(bool disposing)
+    protected override void OnDisposed()
     {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _watch.Remove(this);
-            _inner.Dispose();
-            _silent.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _watch.Remove(this);
-            await _inner.DisposeAsync().ConfigureAwait(false);
-            _silent.Dispose();
-        }
-
-        await base.DisposeAsync().ConfigureAwait(false);
+        _watch.Remove(this);
+        _silent.Dispose();
     }
 }

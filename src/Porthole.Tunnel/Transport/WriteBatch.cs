@@ -28,20 +28,35 @@ public sealed class WriteBatch
     /// Writes <paramref name="buffer"/> to <paramref name="inner"/> as one batch. Each caller owns one instance and
     /// never writes twice at once (a WebSocket serialises its sends), so the instance is reused for every write.
     /// </summary>
-    public async ValueTask WriteAsync(Stream inner, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    public async ValueTask WriteAsync(Stream inner, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        await RunAsync((inner, buffer), static async (state, token) =>
+        {
+            await state.inner.WriteAsync(state.buffer, token).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Flushes <paramref name="writer"/> as one batch: what the layers beneath it (TLS) write on the way down leaves the
+    /// socket in one send. The frame relay's legs write frames straight into the connection's pipe and flush once per read.
+    /// </summary>
+    public ValueTask<FlushResult> FlushAsync(PipeWriter writer, CancellationToken cancellationToken) =>
+        RunAsync(writer, static (w, token) => w.FlushAsync(token), cancellationToken);
+
+    /// <summary>Runs <paramref name="write"/> with this batch as the ambient one, then sends what the bottom layer held back.</summary>
+    private async ValueTask<T> RunAsync<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
     {
         if (Ambient.Value is not null)
         {
             // Nested inside another batch (a stream stacked on a stream): the outer one sends.
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return;
+            return await write(state, cancellationToken).ConfigureAwait(false);
         }
 
+        T result;
         IBatchedWriter? writer;
         Ambient.Value = this;
         try
         {
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            result = await write(state, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -53,37 +68,6 @@ public sealed class WriteBatch
         if (writer is not null)
         {
             await writer.SendBatchAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Flushes <paramref name="writer"/> as one batch: what the layers beneath it (TLS) write on the way down leaves the
-    /// socket in one send. The relay's legs write frames straight into the connection's pipe and flush once per read.
-    /// </summary>
-    public async ValueTask<FlushResult> FlushAsync(PipeWriter writer, CancellationToken cancellationToken)
-    {
-        if (Ambient.Value is not null)
-        {
-            return await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        FlushResult result;
-        IBatchedWriter? batched;
-        Ambient.Value = this;
-        try
-        {
-            result = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Ambient.Value = null;
-            batched = _writer;
-            _writer = null;
-        }
-
-        if (batched is not null)
-        {
-            await batched.SendBatchAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return result;
