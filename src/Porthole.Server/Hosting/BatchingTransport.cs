@@ -71,6 +71,13 @@ public static class BatchingTransport
             {
                 throw new OperationCanceledException("the connection's output was cancelled");
             }
+
+            // Inside a batch the flush above stood in for the writer's own, so its news is told here: a completed
+            // output means the connection is gone, and the caller must not carry on as if the bytes left.
+            if (result.IsCompleted)
+            {
+                throw new IOException("the connection was closed");
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Porthole.Server.Relay;
 /// a <see cref="WebSocket"/> instead (the VNC and SSH handshakes the server runs, the web proxy, a session over
 /// HTTP/2) gets one made over the same connection, after which the pipes are no longer the relay's.
 /// </summary>
-public sealed class DataLeg : IDisposable
+public sealed class DataLeg : IAsyncDisposable
 {
     private readonly Stream? _upgraded;
     private readonly WebSocketCreationOptions? _options;
@@ -34,34 +34,35 @@ public sealed class DataLeg : IDisposable
     public FrameLeg? Frames => _webSocket is null ? _frames : null;
 
     /// <summary>The leg as a WebSocket, made on first use; from then on the frame relay cannot take it.</summary>
-    public WebSocket WebSocket
+    public async ValueTask<WebSocket> GetWebSocketAsync()
     {
-        get
+        if (_webSocket is null)
         {
-            if (_webSocket is null)
-            {
-                _frames!.Stop();
-                _webSocket = WebSocket.CreateFromStream(_upgraded!, _options!);
-            }
-
-            return _webSocket;
+            await _frames!.StopAsync().ConfigureAwait(false);
+            _webSocket = WebSocket.CreateFromStream(_upgraded!, _options!);
         }
+
+        return _webSocket;
     }
 
     /// <summary>
-    /// Ends the leg's own activity: the frame relay's pings, and the upgraded stream (a WebSocket disposes it when there
-    /// is one; without, it would stay registered with the silent-peer watch for good).
+    /// Ends the leg's own activity: the frame relay leg's pings and late control frames, and the upgraded stream (a
+    /// WebSocket disposes it when there is one; without, it would stay registered with the silent-peer watch for good).
     /// </summary>
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _frames?.Stop();
+        if (_frames is not null)
+        {
+            await _frames.StopAsync().ConfigureAwait(false);
+        }
+
         if (_webSocket is not null)
         {
             _webSocket.Dispose();
         }
-        else
+        else if (_upgraded is not null)
         {
-            _upgraded?.Dispose();
+            await _upgraded.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

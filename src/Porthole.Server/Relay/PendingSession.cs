@@ -59,6 +59,9 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
         return true;
     }
 
+    /// <summary>Whether a client (or the server's web proxy) has claimed the session: from then on it owns the agent's leg.</summary>
+    public bool ClientClaimed => Volatile.Read(ref _clientState) == Claimed;
+
     /// <summary>Waits for the client to claim the session; expires it when the time runs out first.</summary>
     public async Task<bool> WaitForClientAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {

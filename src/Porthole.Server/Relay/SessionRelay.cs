@@ -26,7 +26,7 @@ public static class SessionRelay
             return new SessionRelayResult(await FrameRelay.RunAsync(clientFrames, agentFrames, lifetime, cancellationToken).ConfigureAwait(false), null, FrameRelayed: true);
         }
 
-        var (client, agent) = (clientLeg.WebSocket, agentLeg.WebSocket);
+        var (client, agent) = (await clientLeg.GetWebSocketAsync().ConfigureAwait(false), await agentLeg.GetWebSocketAsync().ConfigureAwait(false));
         if (ssh is not null)
         {
             var terminal = await SshTerminalRelay.RunAsync(ssh, client, agent, key => PinHostKeyAsync(scopes, session, ssh, key), lifetime, cancellationToken).ConfigureAwait(false);

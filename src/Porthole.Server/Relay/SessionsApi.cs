@@ -141,14 +141,15 @@ public static class SessionsApi
 
         var agent = session.AgentOutcome.Result.Leg!;
         var logger = loggers.CreateLogger(typeof(SessionsApi));
-        using var client = await acceptor.AcceptAsync(context, "client");
-
         SessionRelayResult outcome;
         var limits = session.Limits ?? options.Value.LimitsFor([]);
         using var lifetime = new SessionLifetime(limits.IdleTimeout, limits.MaxLifetime, time);
-        session.Start(lifetime);
         try
         {
+            // From the claim on, this request owns the agent's leg too: the session leaves the broker (and the agent's
+            // request lets go of its connection) only once this request is done with both, whatever happens.
+            await using var client = await acceptor.AcceptAsync(context, "client");
+            session.Start(lifetime);
             outcome = await SessionRelay.RunAsync(session, client, agent, lifetime, scopes, context.RequestAborted);
         }
         finally
@@ -223,10 +224,10 @@ public static class SessionsApi
             return;
         }
 
-        using var leg = await acceptor.AcceptAsync(context, "agent");
+        await using var leg = await acceptor.AcceptAsync(context, "agent");
         if (!session.TryAttachAgent(context.Request.Headers[ControlProtocol.SessionKeyHeader].ToString(), leg))
         {
-            await leg.WebSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad or reused session key", context.RequestAborted);
+            await (await leg.GetWebSocketAsync()).CloseAsync(WebSocketCloseStatus.PolicyViolation, "bad or reused session key", context.RequestAborted);
             return;
         }
 
@@ -235,15 +236,16 @@ public static class SessionsApi
         {
             RelayLog.Expired(loggers.CreateLogger(typeof(SessionsApi)), session.Id);
             broker.Remove(session);
-            await leg.WebSocket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
+            await (await leg.GetWebSocketAsync()).CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
             return;
         }
 
-        // Once the relay runs it owns the socket and ends on its own when the agent goes away. Returning early on
-        // RequestAborted would dispose the socket under the relay while it still reads bytes the agent sent before
-        // leaving, and lose them; only a session whose relay never started may be left at once.
+        // Once a client has claimed the session, its request owns this leg (the relay reads the connection's pipes
+        // directly) and ends on its own when the agent goes away. Returning early on RequestAborted would tear the
+        // connection down under it, losing bytes the agent sent before leaving; the client's request always finishes
+        // the session, so waiting for it is bounded.
         await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!session.Finished.IsCompleted && session.Joined)
+        if (!session.Finished.IsCompleted && session.ClientClaimed)
         {
             await session.Finished;
         }

@@ -23,14 +23,14 @@ public sealed class TunnelConnectionStream : DataWebSocketStream
     }
 
     /// <summary>Takes the client leg of an opened session (claimed by the server, so no client can join it).</summary>
-    public static TunnelConnectionStream Attach(PendingSession session, ISessionBroker broker)
+    public static async Task<TunnelConnectionStream> AttachAsync(PendingSession session, ISessionBroker broker)
     {
         if (!session.TryClaimClient(session.ClientKey, session.Target.UserId))
         {
             throw new InvalidOperationException("the session was already joined");
         }
 
-        return new TunnelConnectionStream(session, broker, session.AgentOutcome.Result.Leg!.WebSocket);
+        return new TunnelConnectionStream(session, broker, await session.AgentOutcome.Result.Leg!.GetWebSocketAsync());
     }
 
     public string SessionId => _session.Id;

@@ -60,7 +60,7 @@ public sealed class TunnelConnector(WebSession session, IServiceScopeFactory sco
         var (tunnel, problem) = await services.GetRequiredService<TunnelOpener>().OpenAsync(request, cancellationToken);
         return tunnel is null
             ? throw new WebProxyException(problem!)
-            : TunnelConnectionStream.Attach(tunnel, services.GetRequiredService<ISessionBroker>());
+            : await TunnelConnectionStream.AttachAsync(tunnel, services.GetRequiredService<ISessionBroker>());
     }
 
     private async Task<Stream> StartTlsAsync(Stream connection, CancellationToken cancellationToken)

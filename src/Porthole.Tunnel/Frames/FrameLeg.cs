@@ -14,11 +14,14 @@ namespace Porthole.Tunnel.Frames;
 /// the other direction answering this leg's pings. Like <see cref="SilentPeerStream"/>, a leg pings its peer every
 /// keep-alive interval and gives it up when a read has waited past the silence limit.
 /// </summary>
-public sealed class FrameLeg : IWatchedPeer, IDisposable
+public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
 {
     private static readonly ReadOnlyMemory<byte> PingPayload = "porthole"u8.ToArray();
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    // Cancels the leg's own writes (pings, pongs, close frames) when it stops, so that none outlives it.
+    private readonly CancellationTokenSource _ownWrites = new();
     private readonly WriteBatch _batch = new();
     private readonly TimeProvider _time;
     private readonly KeepAliveSettings _keepAlive;
@@ -28,7 +31,12 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
     private long _waitingSince;
     private long _lastPing;
     private volatile bool _silent;
-    private int _disposed;
+    private int _stopped;
+
+    // The payload of the latest ping not answered yet, and whether a sender is answering (RFC 6455 section 5.5.3
+    // allows answering only the latest): a peer flooding pings costs one pending pong, not one task per ping.
+    private byte[]? _owedPong;
+    private int _sendingPongs;
 
     // Guarded by _writeLock.
     private bool _closeSent;
@@ -119,14 +127,16 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
     }
 
     /// <summary>
-    /// Sends one control frame on its own (a pong, a forwarded or the server's own close frame), bounded by
-    /// <see cref="WebSocketClosing.Timeout"/>; never throws, since the leg may be gone. Nothing is sent after a close.
+    /// Sends one control frame on its own (the server's own or a forwarded close frame, a pong), bounded by
+    /// <see cref="WebSocketClosing.Timeout"/> and cancelled when the leg stops; never throws, since the leg may be gone.
+    /// Nothing is sent after a close.
     /// </summary>
     public async Task SendControlAsync(FrameOpcode opcode, ReadOnlyMemory<byte> payload)
     {
         try
         {
-            using var limit = new CancellationTokenSource(WebSocketClosing.Timeout);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(_ownWrites.Token);
+            limit.CancelAfter(WebSocketClosing.Timeout);
             if (!await EnterWriteAsync(limit.Token).ConfigureAwait(false))
             {
                 return;
@@ -148,6 +158,38 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
         }
     }
 
+    /// <summary>
+    /// Answers a ping from this leg's peer. The pong goes out from its own task, because the caller (the direction
+    /// reading this leg) must not wait for this leg's writer, the other direction.
+    /// </summary>
+    internal void OwePong(byte[] payload)
+    {
+        Volatile.Write(ref _owedPong, payload);
+        if (Interlocked.CompareExchange(ref _sendingPongs, 1, 0) == 0)
+        {
+            _ = SendOwedPongsAsync();
+        }
+    }
+
+    private async Task SendOwedPongsAsync()
+    {
+        while (true)
+        {
+            while (Interlocked.Exchange(ref _owedPong, null) is { } payload)
+            {
+                await SendControlAsync(FrameOpcode.Pong, payload).ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _sendingPongs, 0);
+
+            // A ping that came in after the last exchange and before the flag was cleared still gets its pong.
+            if (Volatile.Read(ref _owedPong) is null || Interlocked.CompareExchange(ref _sendingPongs, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>Sends a close frame with a status and a reason (clipped to fit), once.</summary>
     public Task CloseOutputAsync(WebSocketCloseStatus status, string reason)
     {
@@ -159,27 +201,22 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
     }
 
     /// <summary>
-    /// Stops the leg's own writing (pings, late pongs) for good, waiting for one in flight: before the connection is
-    /// handed to a <see cref="WebSocket"/> (the leg must not have been read from), and before the connection ends.
+    /// Stops the leg's own writing for good: no more pings, and a ping, pong or close frame still on its way is
+    /// cancelled and waited for. Before the connection is handed to a <see cref="WebSocket"/> (the leg must not have
+    /// been read from), and before the connection ends, so no write of the leg outlives it.
     /// </summary>
-    public void Stop()
+    public async ValueTask StopAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
         {
             return;
         }
 
         _watch.Remove(this);
-        if (_writeLock.Wait(WebSocketClosing.Timeout))
-        {
-            _handedOver = true;
-            _writeLock.Release();
-        }
-        else
-        {
-            // A write is stuck on a peer that does not read; the connection is going anyway.
-            _handedOver = true;
-        }
+        await _ownWrites.CancelAsync().ConfigureAwait(false);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        _handedOver = true;
+        _writeLock.Release();
     }
 
     void IWatchedPeer.Check()
@@ -194,7 +231,7 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
         }
 
         // Ping only when the leg is free: a leg busy with frames is visibly alive to its peer already.
-        if (now - Volatile.Read(ref _lastPing) >= _pingInterval && _writeLock.Wait(0))
+        if (now - Volatile.Read(ref _lastPing) >= _pingInterval && Volatile.Read(ref _stopped) == 0 && _writeLock.Wait(0))
         {
             Volatile.Write(ref _lastPing, now);
             _ = PingLockedAsync();
@@ -210,7 +247,8 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
                 return;
             }
 
-            using var limit = new CancellationTokenSource(_keepAlive.SilenceLimit);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(_ownWrites.Token);
+            limit.CancelAfter(_keepAlive.SilenceLimit);
             WriteControl(FrameOpcode.Ping, PingPayload.Span);
             await FlushAsync(limit.Token).ConfigureAwait(false);
         }
@@ -224,6 +262,6 @@ public sealed class FrameLeg : IWatchedPeer, IDisposable
         }
     }
 
-    /// <summary>Same as <see cref="Stop"/>. The pipes belong to the connection, which closes them.</summary>
-    public void Dispose() => Stop();
+    /// <summary>Same as <see cref="StopAsync"/>. The pipes belong to the connection, which closes them.</summary>
+    public ValueTask DisposeAsync() => StopAsync();
 }

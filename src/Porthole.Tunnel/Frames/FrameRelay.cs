@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Text;
+using System.Text.Unicode;
 using Porthole.Tunnel.Relay;
 
 namespace Porthole.Tunnel.Frames;
@@ -46,9 +48,15 @@ public static class FrameRelay
                 var read = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
                 if (read.IsCanceled)
                 {
-                    return source.IsSilent
-                        ? new PumpResult(PumpEnd.Failed, forward.Bytes, $"{source.Name}: {source.SilenceReason}", PumpSide.Source)
-                        : new PumpResult(PumpEnd.Canceled, forward.Bytes, "cancelled");
+                    if (source.IsSilent)
+                    {
+                        return new PumpResult(PumpEnd.Failed, forward.Bytes, $"{source.Name}: {source.SilenceReason}", PumpSide.Source);
+                    }
+
+                    // Someone else's cancellation (Kestrel cancels pending reads when it stops): the session goes on
+                    // until it ends its own way (the server's drain closes it with a reason).
+                    source.Input.AdvanceTo(read.Buffer.Start);
+                    continue;
                 }
 
                 side = PumpSide.Destination;
@@ -220,6 +228,29 @@ public static class FrameRelay
             return new Step(consumed, needsMore, forwarded, end);
         }
 
+        /// <summary>
+        /// What is wrong with a close frame's payload (RFC 6455 sections 5.5.1 and 7.4), if anything: passed on as it
+        /// is, a status the peer's WebSocket refuses would fail the other side with a protocol error of its own.
+        /// </summary>
+        private static string? InvalidClose(byte[] payload)
+        {
+            if (payload.Length == 0)
+            {
+                return null;
+            }
+
+            if (payload.Length == 1)
+            {
+                return "close frame with a 1-byte payload";
+            }
+
+            var status = BinaryPrimitives.ReadUInt16BigEndian(payload);
+            var allowed = status is (>= 1000 and <= 1014 and not (1004 or 1005 or 1006)) or (>= 3000 and <= 4999);
+            return !allowed ? $"close status {status} may not be sent"
+                : !Utf8.IsValid(payload.AsSpan(2)) ? "close reason is not UTF-8"
+                : null;
+        }
+
         /// <summary>Protocol rules across frames (RFC 6455 section 5.4): continuations only inside a message, new messages only outside one.</summary>
         private string? Violation(FrameHeader header) => header.Opcode switch
         {
@@ -281,17 +312,16 @@ public static class FrameRelay
             switch (header.Opcode)
             {
                 case FrameOpcode.Ping:
-                    // The pong goes back on the source leg, whose writer is the other direction: never wait for it here.
-                    _ = source.SendControlAsync(FrameOpcode.Pong, payload);
+                    source.OwePong(payload);
                     return null;
                 case FrameOpcode.Pong:
                     return null;
             }
 
-            if (payload.Length == 1)
+            if (InvalidClose(payload) is { } invalid)
             {
-                _ = source.CloseOutputAsync(WebSocketCloseStatus.ProtocolError, "close frame with a 1-byte payload");
-                return new PumpResult(PumpEnd.Failed, Bytes, $"{source.Name}: invalid WebSocket frame: close frame with a 1-byte payload", PumpSide.Source);
+                _ = source.CloseOutputAsync(WebSocketCloseStatus.ProtocolError, invalid);
+                return new PumpResult(PumpEnd.Failed, Bytes, $"{source.Name}: invalid WebSocket frame: {invalid}", PumpSide.Source);
             }
 
             // Passed on as it came, status and reason, unless the destination has had a close frame already.

@@ -57,8 +57,14 @@ public abstract class LayeredStream(Stream inner) : Stream
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Inner.Dispose();
-            OnDisposed();
+            try
+            {
+                Inner.Dispose();
+            }
+            finally
+            {
+                OnDisposed();
+            }
         }
 
         base.Dispose(disposing);
@@ -68,8 +74,14 @@ public abstract class LayeredStream(Stream inner) : Stream
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await Inner.DisposeAsync().ConfigureAwait(false);
-            OnDisposed();
+            try
+            {
+                await Inner.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                OnDisposed();
+            }
         }
 
         await base.DisposeAsync().ConfigureAwait(false);

@@ -10,30 +10,30 @@ namespace Porthole.Server.Tests.Relay;
 public sealed class DataLegTests
 {
     [Fact]
-    public void Dispose_OfALegTheFrameRelayKept_DisposesTheUpgradedStream()
+    public async Task Dispose_OfALegTheFrameRelayKept_DisposesTheUpgradedStream()
     {
         var upgraded = new DisposalRecordingStream();
         var leg = DataLeg.OverPipes(NewFrameLeg(), upgraded, new WebSocketCreationOptions { IsServer = true });
 
-        leg.Dispose();
+        await leg.DisposeAsync();
 
         // The upgraded stream is registered with the silent-peer watch; left undisposed it would stay there for good.
         Assert.True(upgraded.Disposed);
     }
 
     [Fact]
-    public void WebSocket_IsMadeOnFirstUse_AfterWhichTheFrameRelayCannotTakeTheLeg()
+    public async Task WebSocket_IsMadeOnFirstUse_AfterWhichTheFrameRelayCannotTakeTheLeg()
     {
         var upgraded = new DisposalRecordingStream();
         var leg = DataLeg.OverPipes(NewFrameLeg(), upgraded, new WebSocketCreationOptions { IsServer = true });
         Assert.NotNull(leg.Frames);
 
-        var webSocket = leg.WebSocket;
+        var webSocket = await leg.GetWebSocketAsync();
 
-        Assert.Same(webSocket, leg.WebSocket);
+        Assert.Same(webSocket, await leg.GetWebSocketAsync());
         Assert.Equal(WebSocketState.Open, webSocket.State);
         Assert.Null(leg.Frames);
-        leg.Dispose();
+        await leg.DisposeAsync();
         Assert.True(upgraded.Disposed);
     }
 

@@ -33,6 +33,86 @@ public sealed class FrameRelayTests
         Assert.Equal("after the ping", Encoding.ASCII.GetString(payload));
 
         client.AbortClient();
+        agent.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task PingFlood_FromAPeerThatDoesNotRead_IsAnsweredWithFewerPongs_TheLastForTheLatestPing()
+    {
+        // Small socket buffers: the pongs back up after a few kilobytes, as towards a peer that floods and never reads.
+        using var client = await WebSocketPair.CreateAsync(socketBufferSize: 4096);
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var raw = client.Sockets.RightStream;
+        const int Pings = 20_000;
+
+        // Every ping in one write; the client reads nothing until the data behind them has crossed.
+        var flood = new MemoryStream();
+        for (var i = 0; i < Pings; i++)
+        {
+            flood.Write(Masked(FrameOpcode.Ping, BitConverter.GetBytes(i)));
+        }
+
+        flood.Write(Masked(FrameOpcode.Binary, "after the flood"u8));
+        await raw.WriteAsync(flood.ToArray());
+        Assert.Equal("after the flood", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
+
+        // RFC 6455 section 5.5.3: a pong may answer only the latest ping. One is pending at a time, so a flood costs
+        // the server one pong in flight, not one task per ping; the latest ping is always answered.
+        var pongs = new List<int>();
+        while (pongs.Count == 0 || pongs[^1] != Pings - 1)
+        {
+            var pong = await ReadExactlyAsync(raw, 2 + 4);
+            Assert.Equal(0x8A, pong[0]);
+            pongs.Add(BitConverter.ToInt32(pong, 2));
+        }
+
+        Assert.True(pongs.Count < Pings, $"{pongs.Count} pongs for {Pings} pings");
+        Assert.Equal(pongs.Order(), pongs);
+        client.AbortClient();
+        agent.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task CloseFrame_WithAStatusThatMayNotBeSent_ClosesItsSenderWithProtocolError()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
+        var raw = client.Sockets.RightStream;
+
+        await raw.WriteAsync(Masked(FrameOpcode.Close, [0x03, 0xED])); // 1005: "no status", never on the wire
+
+        var close = await ReadExactlyAsync(raw, 2);
+        var closePayload = await ReadExactlyAsync(raw, close[1]);
+        Assert.Equal((int)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(closePayload));
+        Assert.Equal("close status 1005 may not be sent", Encoding.UTF8.GetString(closePayload.AsSpan(2)));
+        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal("client disconnected: invalid WebSocket frame: close status 1005 may not be sent", agent.Client.CloseStatusDescription);
+        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
+    [Fact]
+    public async Task ForeignCancellationOfARead_DoesNotEndTheSession()
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var clientLeg = client.ServerLeg("client");
+        var relay = FrameRelay.RunAsync(clientLeg, agent.ServerLeg("agent"));
+        await Task.Delay(100);
+
+        // What Kestrel does to every connection's pending read when the server begins to stop.
+        clientLeg.Input.CancelPendingRead();
+        await client.Client.SendBinaryAsync("still relayed"u8.ToArray());
+
+        Assert.Equal("still relayed", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
+        Assert.False(relay.IsCompleted);
+        client.AbortClient();
+        agent.AbortClient();
         await relay.WaitAsync(Timeouts.Test);
     }
 
@@ -112,6 +192,7 @@ public sealed class FrameRelayTests
         Assert.Equal(payload, buffer[..received.Count]);
 
         client.AbortClient();
+        agent.AbortClient();
         await relay.WaitAsync(Timeouts.Test);
     }
 
@@ -150,6 +231,7 @@ public sealed class FrameRelayTests
 
         Assert.Equal(payload, received.ToArray());
         client.AbortClient();
+        agent.AbortClient();
         await relay.WaitAsync(Timeouts.Test);
     }
 

@@ -48,7 +48,7 @@ internal sealed class TlsWebSocketPair : IDisposable
 
     public void Dispose()
     {
-        _leg?.Dispose();
+        _leg?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Server.Dispose();
         Client.Dispose();
         _serverTls.Dispose();

@@ -56,7 +56,7 @@ internal sealed class WebSocketPair : IDisposable
 
     public void Dispose()
     {
-        _leg?.Dispose();
+        _leg?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Server.Dispose();
         Client.Dispose();
         _sockets.Dispose();
