@@ -4,9 +4,9 @@ namespace Porthole.Tunnel.Relay;
 
 /// <summary>
 /// How a relay of two directions ends, the same for <see cref="WebSocketRelay"/> and the frame relay: once the
-/// session expires, both sides get a close frame with the reason; once a side vanishes, the other gets one saying
-/// so; either way each side has <see cref="WebSocketClosing.Timeout"/> to answer before what is still pending is
-/// cancelled.
+/// session expires (or is terminated), both sides get a close frame with the reason, also while one side's close
+/// frame still waits for its answer; once a side vanishes, the other gets one saying so; either way each side has
+/// <see cref="WebSocketClosing.Timeout"/> to answer before what is still pending is cancelled.
 /// </summary>
 public static class RelayCompletion
 {
@@ -27,17 +27,21 @@ public static class RelayCompletion
         var first = await Task.WhenAny(clientToAgent, agentToClient, expired).ConfigureAwait(false);
         if (first == expired)
         {
-            // Both sides learn why with a close frame; the directions then end on the answering close frames.
-            var reason = expired.Result;
-            await closeClient(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            await closeAgent(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            await SettleAsync(clientToAgent, agentToClient, abort).ConfigureAwait(false);
-            var sent = await clientToAgent.ConfigureAwait(false);
-            var received = await agentToClient.ConfigureAwait(false);
-            return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
+            return await ExpireAsync(clientToAgent, agentToClient, expired.Result, closeClient, closeAgent, abort).ConfigureAwait(false);
         }
 
         var outcome = first == clientToAgent ? clientToAgent.Result : agentToClient.Result;
+        if (outcome.End is PumpEnd.PeerClosed)
+        {
+            // The other direction ends on the answering close frame. A peer that never sends it (and keeps the connection
+            // alive) must not outlast a termination or the session's lifetime.
+            var other = first == clientToAgent ? agentToClient : clientToAgent;
+            if (await Task.WhenAny(other, expired).ConfigureAwait(false) == expired && !other.IsCompleted)
+            {
+                return await ExpireAsync(clientToAgent, agentToClient, expired.Result, closeClient, closeAgent, abort).ConfigureAwait(false);
+            }
+        }
+
         if (outcome.End is PumpEnd.Failed)
         {
             // One side vanished without a close frame. Which one depends on whether the direction's source or its
@@ -60,6 +64,18 @@ public static class RelayCompletion
 
         // The direction that ended first says why; the other one was only cancelled because of it.
         return new RelayResult(up, down, outcome.End == PumpEnd.Canceled ? null : outcome.Reason);
+    }
+
+    /// <summary>Both sides learn why with a close frame; the directions then end on the answering close frames, or are cancelled.</summary>
+    private static async Task<RelayResult> ExpireAsync(
+        Task<PumpResult> clientToAgent, Task<PumpResult> agentToClient, string reason, CloseSide closeClient, CloseSide closeAgent, CancellationTokenSource abort)
+    {
+        await closeClient(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
+        await closeAgent(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
+        await SettleAsync(clientToAgent, agentToClient, abort).ConfigureAwait(false);
+        var sent = await clientToAgent.ConfigureAwait(false);
+        var received = await agentToClient.ConfigureAwait(false);
+        return new RelayResult(sent with { End = PumpEnd.Canceled, Reason = reason }, received with { End = PumpEnd.Canceled, Reason = reason }, reason);
     }
 
     private static async Task SettleAsync(Task<PumpResult> clientToAgent, Task<PumpResult> agentToClient, CancellationTokenSource abort)

@@ -208,6 +208,27 @@ public sealed class WebSocketRelayTests
         Assert.Equal(new PumpResult(PumpEnd.Canceled, 6, "terminated by admin"), result.ClientToAgent);
     }
 
+    [Theory]
+    [InlineData(RelayKind.WebSocketObjects)]
+    [InlineData(RelayKind.Frames)]
+    public async Task RunAsync_WhenTerminatedWhileACloseFrameWaitsForItsAnswer_StillEnds(RelayKind kind)
+    {
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        using var lifetime = new SessionLifetime(TimeSpan.FromHours(1), TimeSpan.FromHours(1), TimeProvider.System);
+        var relay = WebSocketPair.Relay(kind, client, agent, lifetime: lifetime);
+
+        // The client closes; the agent gets the close frame and never answers it, but its connection stays up.
+        await client.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+
+        lifetime.End("terminated by admin");
+
+        var result = await relay.WaitAsync(Timeouts.Test);
+        Assert.Equal("terminated by admin", result.EndReason);
+    }
+
     private static async Task<byte[]> ReceiveUntilFinAsync(WebSocket webSocket)
     {
         using var payload = new MemoryStream();
