@@ -85,14 +85,7 @@ public sealed class FrameRelayTests
 
         await raw.WriteAsync(Masked(FrameOpcode.Close, [0x03, 0xED])); // 1005: "no status", never on the wire
 
-        var close = await ReadExactlyAsync(raw, 2);
-        var closePayload = await ReadExactlyAsync(raw, close[1]);
-        Assert.Equal((int)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(closePayload));
-        Assert.Equal("close status 1005 may not be sent", Encoding.UTF8.GetString(closePayload.AsSpan(2)));
-        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
-        Assert.Equal(WebSocketMessageType.Close, type);
-        Assert.Equal("client disconnected: invalid WebSocket frame: close status 1005 may not be sent", agent.Client.CloseStatusDescription);
-        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await AssertProtocolErrorAsync(raw, agent.Client, "close status 1005 may not be sent");
         await relay.WaitAsync(Timeouts.Test);
     }
 
@@ -126,17 +119,7 @@ public sealed class FrameRelayTests
 
         await raw.WriteAsync(Unmasked(FrameOpcode.Binary, "not masked"u8));
 
-        var close = await ReadExactlyAsync(raw, 2);
-        Assert.Equal(0x88, close[0]);
-        var closePayload = await ReadExactlyAsync(raw, close[1]);
-        Assert.Equal((int)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(closePayload));
-        Assert.Equal("unmasked frame from a client", Encoding.UTF8.GetString(closePayload.AsSpan(2)));
-
-        var (type, _) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
-        Assert.Equal(WebSocketMessageType.Close, type);
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, agent.Client.CloseStatus);
-        Assert.Equal("client disconnected: invalid WebSocket frame: unmasked frame from a client", agent.Client.CloseStatusDescription);
-        await agent.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await AssertProtocolErrorAsync(raw, agent.Client, "unmasked frame from a client");
         var result = await relay.WaitAsync(Timeouts.Test);
         Assert.Equal(PumpEnd.Failed, result.ClientToAgent.End);
     }
@@ -233,6 +216,25 @@ public sealed class FrameRelayTests
         client.AbortClient();
         agent.AbortClient();
         await relay.WaitAsync(Timeouts.Test);
+    }
+
+    /// <summary>
+    /// The raw client got a 1002 close frame saying <paramref name="why"/>; the agent got a 1001 naming the client and
+    /// the reason, and answers it.
+    /// </summary>
+    private static async Task AssertProtocolErrorAsync(Stream raw, WebSocket agent, string why)
+    {
+        var close = await ReadExactlyAsync(raw, 2);
+        Assert.Equal(0x88, close[0]);
+        var closePayload = await ReadExactlyAsync(raw, close[1]);
+        Assert.Equal((int)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(closePayload));
+        Assert.Equal(why, Encoding.UTF8.GetString(closePayload.AsSpan(2)));
+
+        var (type, _) = await agent.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, agent.CloseStatus);
+        Assert.Equal($"client disconnected: invalid WebSocket frame: {why}", agent.CloseStatusDescription);
+        await agent.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
     }
 
     private static async Task<byte[]> ReadExactlyAsync(Stream stream, int count)
