@@ -62,7 +62,7 @@ public static class FrameRelay
                 side = PumpSide.Destination;
                 var buffer = read.Buffer;
                 var step = await forward.ForwardAsync(buffer, cancellationToken).ConfigureAwait(false);
-                source.Input.AdvanceTo(buffer.GetPosition(step.Consumed), step.NeedsMore ? buffer.End : buffer.GetPosition(step.Consumed));
+                source.Input.AdvanceTo(step.Consumed, step.NeedsMore ? buffer.End : step.Consumed);
                 if (step.Forwarded)
                 {
                     lifetime?.Touch();
@@ -98,11 +98,11 @@ public static class FrameRelay
     }
 
     /// <summary>What one pass over the input did.</summary>
-    /// <param name="Consumed">Bytes of the input used up.</param>
+    /// <param name="Consumed">Where the input not used up begins.</param>
     /// <param name="NeedsMore">Whether the rest is an incomplete frame that needs more input.</param>
     /// <param name="Forwarded">Whether anything was written to the destination.</param>
     /// <param name="End">Set when the direction is over (a close frame, a protocol violation, the destination gone).</param>
-    private readonly record struct Step(long Consumed, bool NeedsMore, bool Forwarded, PumpResult? End);
+    private readonly record struct Step(SequencePosition Consumed, bool NeedsMore, bool Forwarded, PumpResult? End);
 
     /// <summary>The state of one direction: the frame being forwarded in pieces, and the message it belongs to.</summary>
     private sealed class FrameForwarder(FrameLeg source, FrameLeg destination)
@@ -123,16 +123,15 @@ public static class FrameRelay
 
         public async ValueTask<Step> ForwardAsync(ReadOnlySequence<byte> input, CancellationToken cancellationToken)
         {
-            long consumed = 0;
+            // What is left of the input, sliced forward as frames are used up (never re-sliced from the start).
+            var rest = input;
             var needsMore = false;
-            var forwarded = false;
             var locked = false;
             PumpResult? end = null;
             try
             {
-                while (consumed < input.Length || _remaining > 0)
+                while (!rest.IsEmpty || _remaining > 0)
                 {
-                    var rest = input.Slice(consumed);
                     if (_remaining > 0)
                     {
                         // The next piece of a large frame: whatever of it has arrived.
@@ -149,8 +148,7 @@ public static class FrameRelay
                         Emit(locked, last && _cutThrough.Fin, opcode, rest.Slice(0, piece), ref _mask);
                         _cutThroughStarted = true;
                         _remaining -= piece;
-                        consumed += piece;
-                        forwarded = true;
+                        rest = rest.Slice(piece);
                         continue;
                     }
 
@@ -179,7 +177,7 @@ public static class FrameRelay
                         }
 
                         var payload = rest.Slice(header.HeaderLength, header.PayloadLength);
-                        consumed += header.HeaderLength + header.PayloadLength;
+                        rest = rest.Slice(payload.End);
                         if (header.IsControl)
                         {
                             end = await ControlAsync(header, payload, locked, cancellationToken).ConfigureAwait(false);
@@ -195,7 +193,6 @@ public static class FrameRelay
                         locked = locked || await TryLockAsync(cancellationToken).ConfigureAwait(false);
                         var mask = header.Mask;
                         Emit(locked, header.Fin, header.Opcode, payload, ref mask);
-                        forwarded = true;
                         continue;
                     }
 
@@ -205,12 +202,11 @@ public static class FrameRelay
                     _remaining = header.PayloadLength;
                     _cutThroughStarted = false;
                     _mask = header.Mask;
-                    consumed += header.HeaderLength;
+                    rest = rest.Slice(header.HeaderLength);
                 }
 
                 if (locked)
                 {
-                    forwarded = true;
                     if (!await destination.FlushAsync(cancellationToken).ConfigureAwait(false))
                     {
                         end ??= new PumpResult(PumpEnd.Failed, Bytes, $"{destination.Name}: connection closed", PumpSide.Destination);
@@ -225,7 +221,7 @@ public static class FrameRelay
                 }
             }
 
-            return new Step(consumed, needsMore, forwarded, end);
+            return new Step(rest.Start, needsMore, Forwarded: locked, end);
         }
 
         /// <summary>
