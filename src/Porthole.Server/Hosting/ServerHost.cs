@@ -173,8 +173,10 @@ public static class ServerHost
                     // TLS 1.2 and 1.3 only, whatever the machine's OpenSSL policy allows (issue 8, attack 13).
                     https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
 
-                    // The server's order decides (OpenSSL as .NET runs it); AES-128-GCM first makes every relayed byte cheaper.
-                    https.OnAuthenticate = (_, options) => options.CipherSuitesPolicy = Tunnel.Transport.TlsCipherPreference.Policy;
+                    // No cipher-suite list (OpenSSL's default order, AES-256-GCM first): .NET shares one OpenSSL context
+                    // across handshakes only when no list is set. With AES-128-GCM first, every handshake built a context
+                    // of its own (≈1 ms of server CPU, two per session over TLS) and no session could resume, to save ≈1 %
+                    // of CPU per GB relayed (docs/performance.md; TlsSessionResumptionTests).
                 });
             }
         });

@@ -87,8 +87,8 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
     /// </summary>
     public SocketsHttpHandler CreateHandler() => new()
     {
-        // No cipher-suite list here: the server's order decides (TlsCipherPreference), and a list set on a .NET client
-        // turns off its TLS session cache, so every connection would pay a full handshake (HandlerTlsTests).
+        // No cipher-suite list here: a list set on a .NET client turns off its TLS session cache, so every connection
+        // would pay a full handshake (HandlerTlsTests). The server sets none either, for the same reason (ServerHost).
         SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CreateValidator(), CertificateChainPolicy = CreateChainPolicy() },
         UseProxy = true,
         UseCookies = false,

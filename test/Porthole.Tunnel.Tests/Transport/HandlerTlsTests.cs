@@ -39,8 +39,8 @@ public sealed class HandlerTlsTests
     [Fact]
     public async Task Handler_LeavesTheChoiceOfSuiteToTheServer()
     {
-        // s_server takes the client's first choice; OpenSSL's own first choice is AES-256-GCM. Porthole's server picks
-        // AES-128-GCM by its own order (TlsVersionTests); a list set here would cost the session cache (test above).
+        // s_server takes the client's first choice; OpenSSL's own first choice is AES-256-GCM. A list set here would cost
+        // the session cache (test above), and on Porthole's server a list would cost its shared TLS context (TlsVersionTests).
         await using var server = await StatusServer.StartAsync();
         using var invoker = new HttpMessageInvoker(new ServerTrust(Fingerprint: CertificateFingerprint.Of(server.Certificate)).CreateHandler());
 
