@@ -87,6 +87,9 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
         });
     }
 
+    /// <summary>Set while a save that writes more than audit records runs (<see cref="Identity.IdentityChangeInterceptor"/>).</summary>
+    internal bool SavesBeyondAudit { get; set; }
+
     /// <summary>Saves, chaining any new audit records onto the log (see <see cref="AuditChain"/>).</summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {

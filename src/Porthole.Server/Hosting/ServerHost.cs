@@ -207,7 +207,12 @@ public static class ServerHost
         // was the largest share of the server's CPU per session set-up (docs/performance.md). Authentication takes one
         // from the factory per look-up, so the long-lived WebSocket requests hold no context for their life; the
         // endpoints take a scoped one, returned to the pool when the request ends (issue 7).
-        services.AddPooledDbContextFactory<PortholeDbContext>(db => db.UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds)).AddInterceptors(writeAheadLog));
+        // Every committed write but an audit append invalidates what authentication cached (docs/design/access-control.md).
+        services.AddSingleton<AuthenticationCache>();
+        services.AddSingleton<IdentityChangeInterceptor>();
+        services.AddPooledDbContextFactory<PortholeDbContext>((provider, db) => db
+            .UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds))
+            .AddInterceptors(writeAheadLog, provider.GetRequiredService<IdentityChangeInterceptor>()));
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<PortholeDbContext>>().CreateDbContext());
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();

@@ -14,14 +14,39 @@ namespace Porthole.Server.Identity;
 /// <remarks>
 /// A singleton with a context of its own per call: it runs in every request, the long-lived WebSocket ones included
 /// (a session's stream lasts as long as the session), and a request-scoped context would stay reachable from the
-/// request for all that time (issue 7, idle memory).
+/// request for all that time (issue 7, idle memory). What a look-up finds is kept in the <see cref="AuthenticationCache"/>
+/// until the next committed write; expiry is checked on every use.
 /// </remarks>
-public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> contexts, TimeProvider time)
+public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> contexts, AuthenticationCache cache, TimeProvider time)
 {
-    /// <summary>The claims of a valid token, or why it is not valid.</summary>
+    /// <summary>The claims of a valid token (a list of the caller's own), or why it is not valid.</summary>
     public async Task<(List<Claim>? Claims, UserAccess? Access, string? Failure)> ValidateAsync(string secret, CancellationToken cancellationToken)
     {
         var hash = SecretTokens.Hash(secret);
+        var key = "token:" + hash;
+        if (!cache.TryGet<ValidToken>(key, out var valid))
+        {
+            var generation = cache.Generation;
+            var (found, failure) = await LookUpAsync(hash, cancellationToken);
+            if (found is null)
+            {
+                return (null, null, failure);
+            }
+
+            cache.Add(key, found, generation);
+            valid = found;
+        }
+
+        if (valid.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return (null, null, "the API token has expired; log in again");
+        }
+
+        return ([.. valid.Claims], valid.Access, null);
+    }
+
+    private async Task<(ValidToken? Token, string? Failure)> LookUpAsync(string hash, CancellationToken cancellationToken)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
 
         // One query, not split: the only collection is the user's grants (a handful of rows), so joining them costs
@@ -32,22 +57,17 @@ public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> conte
             .SingleOrDefaultAsync(t => t.SecretHash == hash, cancellationToken);
         if (token?.User is null)
         {
-            return (null, null, "the API token is not valid");
+            return (null, "the API token is not valid");
         }
 
         if (token.RevokedAt is not null)
         {
-            return (null, null, "the API token has been revoked; log in again");
-        }
-
-        if (token.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            return (null, null, "the API token has expired; log in again");
+            return (null, "the API token has been revoked; log in again");
         }
 
         if (token.User.Disabled)
         {
-            return (null, null, "the user account is disabled");
+            return (null, "the user account is disabled");
         }
 
         var groups = await GroupTree.LoadAsync(db, cancellationToken);
@@ -65,6 +85,9 @@ public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> conte
             new(PortholeClaims.TokenId, token.Id),
         ];
         claims.AddRange(access.Permissions.Select(p => new Claim(Permissions.ClaimType, p)));
-        return (claims, access, null);
+        return (new ValidToken(claims, access, token.ExpiresAt), null);
     }
+
+    /// <summary>What a valid token stands for; shared between requests, so never changed once built.</summary>
+    private sealed record ValidToken(IReadOnlyList<Claim> Claims, UserAccess Access, DateTimeOffset? ExpiresAt);
 }

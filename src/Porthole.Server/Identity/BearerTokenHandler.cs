@@ -12,7 +12,8 @@ namespace Porthole.Server.Identity;
 
 /// <summary>
 /// Authenticates <c>Authorization: Bearer</c> secrets: API tokens of users (<c>pat_</c>) and credentials of
-/// enrolled devices (<c>ptd_</c>). Both are looked up by their SHA-256; the secret itself is never stored.
+/// enrolled devices (<c>ptd_</c>). Both are looked up by their SHA-256; the secret itself is never stored. What a
+/// look-up found is kept in the <see cref="AuthenticationCache"/> until the next committed write.
 /// </summary>
 /// <remarks>
 /// The handler lives as long as its request, and the session and agent WebSockets are requests that last for hours:
@@ -23,7 +24,8 @@ public sealed class BearerTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IDbContextFactory<PortholeDbContext> contexts,
-    ApiTokenValidator validator)
+    ApiTokenValidator validator,
+    AuthenticationCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -67,15 +69,30 @@ public sealed class BearerTokenHandler(
     private async Task<AuthenticateResult> AuthenticateDeviceAsync(string secret)
     {
         var hash = SecretTokens.Hash(secret);
-        await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
-        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.CredentialHash == hash, Context.RequestAborted);
-        if (device is null)
+        var key = "device:" + hash;
+        if (!cache.TryGet<ValidDevice>(key, out var device))
         {
-            return Fail("the device credential is not valid (the device was removed or its credential revoked)");
+            var generation = cache.Generation;
+            device = await LookUpDeviceAsync(hash);
+            if (device is null)
+            {
+                return Fail("the device credential is not valid (the device was removed or its credential revoked)");
+            }
+
+            cache.Add(key, device, generation);
         }
 
         return Success([new(PortholeClaims.DeviceId, device.Id), new(PortholeClaims.DeviceName, device.Name)]);
     }
+
+    private async Task<ValidDevice?> LookUpDeviceAsync(string hash)
+    {
+        await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
+        return await db.Devices.AsNoTracking().Where(d => d.CredentialHash == hash).Select(d => new ValidDevice(d.Id, d.Name)).SingleOrDefaultAsync(Context.RequestAborted);
+    }
+
+    /// <summary>The device an agent's credential stands for.</summary>
+    private sealed record ValidDevice(string Id, string Name);
 
     private AuthenticateResult Success(IEnumerable<Claim> claims)
     {
