@@ -161,7 +161,7 @@ try
     // Porthole it is also split by process. The pause lets work a set-up leaves behind (spare connections, audit of
     // the close) land in its own path's account.
     var setUpCpu = paths.Select(SetUpCpu.Read).ToList();
-    var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps);
+    var setUps = Latency.SetUps([.. paths.Select(p => p.EchoPort)], options.SetUps, options.SetUpGapMs);
     await Task.Delay(TimeSpan.FromSeconds(1));
     foreach (var ((path, setUp), cpuBefore) in paths.Zip(setUps).Zip(setUpCpu))
     {

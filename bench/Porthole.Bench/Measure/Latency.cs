@@ -47,9 +47,10 @@ public static class Latency
     /// <summary>
     /// Session set-up: connect, send one byte, time until its echo arrives. Milliseconds, one result per port. The
     /// ports take turns in rounds of <see cref="SetUpRound"/> sessions, so background load on this shared machine
-    /// falls on every path alike and an A/B variant is compared with its base under the same load.
+    /// falls on every path alike and an A/B variant is compared with its base under the same load. Each connect follows
+    /// a pause of <paramref name="gapMs"/> (not measured), so that it starts on a quiet chain.
     /// </summary>
-    public static Result[] SetUps(IReadOnlyList<int> ports, int count)
+    public static Result[] SetUps(IReadOnlyList<int> ports, int count, int gapMs = 0)
     {
         var samples = ports.Select(_ => new double[count]).ToArray();
         var one = new byte[1];
@@ -59,6 +60,11 @@ public static class Latency
             {
                 for (var i = done; i < Math.Min(count, done + SetUpRound); i++)
                 {
+                    if (gapMs > 0)
+                    {
+                        Thread.Sleep(gapMs);
+                    }
+
                     var start = Stopwatch.GetTimestamp();
                     using var socket = Connect(ports[p]);
                     socket.Send(one);

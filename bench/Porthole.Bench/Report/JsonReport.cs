@@ -63,6 +63,7 @@ public static class JsonReport
                 ["roundTrips"] = run.Options.RoundTrips,
                 ["setUps"] = run.Options.SetUps,
                 ["setUpWarmUps"] = run.Options.SetUpWarmUps,
+                ["setUpGapMilliseconds"] = run.Options.SetUpGapMs,
                 ["idleSessions"] = run.Options.IdleSessions,
                 ["idleAgents"] = run.Options.IdleAgents,
             },

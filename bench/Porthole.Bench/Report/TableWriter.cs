@@ -15,7 +15,7 @@ public static class TableWriter
         var sshGcm = run.Find("ssh-aes128-gcm");
 
         Line($"Machine: {run.Machine}. Run {run.FinishedAt:yyyy-MM-dd HH:mm} UTC, {run.Elapsed.TotalMinutes:0.0} min{(run.Options.Smoke ? ", SMOKE (figures are not meaningful)" : "")}.");
-        Line($"Throughput: median of {run.Options.Repeats} × {F(run.Options.Duration, "0.#")} s iperf3 runs; latency: {run.Options.RoundTrips} (1 B) / {run.Options.RoundTrips / 2} (4 KiB) round trips; set-up: {run.Options.SetUps} sessions after {run.Options.SetUpWarmUps} unmeasured.");
+        Line($"Throughput: median of {run.Options.Repeats} × {F(run.Options.Duration, "0.#")} s iperf3 runs; latency: {run.Options.RoundTrips} (1 B) / {run.Options.RoundTrips / 2} (4 KiB) round trips; set-up: {run.Options.SetUps} sessions after {run.Options.SetUpWarmUps} unmeasured, each after a {run.Options.SetUpGapMs} ms pause.");
         Line("");
         Line("| path | 1 stream ↑ Gbit/s | 1 stream ↓ | 8 streams ↑ | 8 streams ↓ | RTT 1 B p50 / p99 / p99.9 µs | RTT 4 KiB p50 / p99 / p99.9 µs | set-up p50 / p99 ms | server CPU s/GB | chain CPU s/GB | server KiB / idle session | server KiB / idle agent |");
         Line("|---|---|---|---|---|---|---|---|---|---|---|---|");
