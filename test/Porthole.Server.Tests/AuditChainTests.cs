@@ -72,6 +72,23 @@ public sealed class AuditChainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_AfterTheLastRecordIsDeleted_NamesTheGapAtTheNextAppend()
+    {
+        // The server keeps the chain's head rather than re-reading the table per append: a record cut from the end is
+        // not papered over by the next append linking to whatever is last now.
+        var before = await VerifyAsync();
+        await ExecuteAsync("DELETE FROM AuditEntries WHERE Sequence = (SELECT MAX(Sequence) FROM AuditEntries)");
+        Assert.True((await VerifyAsync()).Intact, "a log cut at its end still verifies until the next append");
+
+        await _admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/devices", new CreateDeviceRequest("gw-after", "site"));
+
+        var result = await VerifyAsync();
+        Assert.False(result.Intact);
+        Assert.Equal(before.Records + 1, result.BrokenAt);
+        Assert.Contains("missing", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Export_GivesCsvAndJsonLinesWithTheSameRecords()
     {
         var csv = await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit/export?format=csv&action=device");

@@ -14,6 +14,14 @@ public static class AuditChain
     /// <summary>Serialises appends within this process so the chain never forks (one writer on SQLite).</summary>
     internal static SemaphoreSlim AppendLock { get; } = new(1, 1);
 
+    /// <summary>
+    /// The last record appended to each database (by connection string), read from the table once and then kept, so an
+    /// append costs one statement instead of two (two appends per session; issue 7). Taken and set under
+    /// <see cref="AppendLock"/>; forgotten when an append fails. A record removed from the end behind the server's back
+    /// now shows as a gap at the next append, where re-reading the head would have hidden it.
+    /// </summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, (long Sequence, string Hash)> Heads { get; } = new(StringComparer.Ordinal);
+
     public static string ComputeHash(AuditEntry entry)
     {
         // Length-prefixed fields: no separator inside a value can make two different records hash alike.

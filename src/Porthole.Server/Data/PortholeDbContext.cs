@@ -100,10 +100,10 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
         }
 
         await AuditChain.AppendLock.WaitAsync(cancellationToken);
+        var database = Database.GetConnectionString() ?? "";
         try
         {
-            var last = await AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
-            var (sequence, previous) = (last?.Sequence ?? 0, last?.Hash ?? "");
+            var (sequence, previous) = AuditChain.Heads.TryGetValue(database, out var head) ? head : await ReadChainHeadAsync(cancellationToken);
             foreach (var entry in appended)
             {
                 entry.Sequence = ++sequence;
@@ -112,12 +112,26 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
                 previous = entry.Hash;
             }
 
-            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            AuditChain.Heads[database] = (sequence, previous);
+            return saved;
+        }
+        catch
+        {
+            // Whatever failed, the next append reads the head from the table again.
+            AuditChain.Heads.TryRemove(database, out _);
+            throw;
         }
         finally
         {
             AuditChain.AppendLock.Release();
         }
+    }
+
+    private async Task<(long Sequence, string Hash)> ReadChainHeadAsync(CancellationToken cancellationToken)
+    {
+        var last = await AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+        return (last?.Sequence ?? 0, last?.Hash ?? "");
     }
 
     /// <summary>Synchronous saves would bypass the audit chain's lock; the server only saves asynchronously.</summary>
