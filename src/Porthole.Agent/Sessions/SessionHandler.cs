@@ -10,8 +10,9 @@ namespace Porthole.Agent.Sessions;
 /// <summary>
 /// Answers an <c>open</c>: enforces the local kill switch, dials the target, opens the session's own data
 /// WebSocket and relays. A session is independent of the control channel that asked for it, so it survives
-/// a control reconnect. Once a data WebSocket is up it refills <paramref name="spare"/>, so that the next session's
-/// upgrade finds a connection with its handshakes done.
+/// a control reconnect. Once a session has carried bytes both ways it refills <paramref name="spare"/>, so that the
+/// next session's upgrade finds a connection with its handshakes done (not sooner: on a small machine the spare's TLS
+/// handshake, here and in the server, would compete with this session's first bytes).
 /// </summary>
 public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
 {
@@ -50,12 +51,11 @@ public sealed class SessionHandler(Uri server, string credential, DataWebSocketC
                 return;
             }
 
-            spare.Refill();
             using (webSocket)
             {
                 AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);
                 await using var stream = new NetworkStream(socket, ownsSocket: false);
-                var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken).ConfigureAwait(false);
+                var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken, afterFirstExchange: spare.Refill).ConfigureAwait(false);
                 AgentLog.SessionEnded(logger, open.SessionId, result.RemoteToLocal.Bytes, result.LocalToRemote.Bytes, result.Succeeded ? "" : ": " + result.FailureReason);
             }
         }

@@ -11,12 +11,17 @@ namespace Porthole.Cli.Api;
 /// once the agent reached the target, then the client leg's data WebSocket at the returned <c>streamPath</c>.
 /// With <paramref name="keepSpare"/> (<c>porthole forward</c>, which opens session after session) it keeps a spare
 /// connection for the next session's <c>POST</c> (<see cref="SpareConnection"/>); the upgrade runs on the
-/// <c>POST</c>'s own connection, which the pool hands back once the answer is read.
+/// <c>POST</c>'s own connection, which the pool hands back once the answer is read. The caller says when to make
+/// the spare (<see cref="RefillSpare"/>): once the session has carried bytes both ways, so that its TLS handshake
+/// does not compete with the session's first bytes.
 /// </summary>
 public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
 {
     private readonly DataWebSocketConnector _connector = new(api.WebSocketInvoker);
     private readonly SpareConnection? _spare = keepSpare ? new(api.WebSocketInvoker, api.BaseAddress) : null;
+
+    /// <summary>Starts making a spare connection for the next session, if this opener keeps one. Never throws.</summary>
+    public void RefillSpare() => _spare?.Refill();
 
     /// <summary>Opens a session to <paramref name="target"/> and returns its connected data WebSocket.</summary>
     public async Task<WebSocket> OpenAsync(EndpointRef target, CancellationToken cancellationToken)
@@ -26,9 +31,7 @@ public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
         var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = session.ClientKey };
         try
         {
-            var webSocket = await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers, cancellationToken);
-            _spare?.Refill();
-            return webSocket;
+            return await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers, cancellationToken);
         }
         catch (WebSocketException ex) when (ex.InnerException is HttpRequestException inner)
         {

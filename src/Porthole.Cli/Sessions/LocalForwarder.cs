@@ -66,7 +66,7 @@ public sealed class LocalForwarder(SessionOpener opener, EndpointRef target)
             {
                 using var webSocket = await opener.OpenAsync(target, cancellationToken);
                 await using var stream = new NetworkStream(socket, ownsSocket: false);
-                var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "local", cancellationToken: cancellationToken);
+                var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "local", cancellationToken: cancellationToken, afterFirstExchange: opener.RefillSpare);
 
                 // Only the remote side's failures are news; a local client that resets its connection knows already.
                 if (result.RemoteToLocal.End is PumpEnd.PeerClosed or PumpEnd.Failed && webSocket.CloseStatus != WebSocketCloseStatus.NormalClosure)

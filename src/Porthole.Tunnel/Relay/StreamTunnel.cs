@@ -19,6 +19,11 @@ public static class StreamTunnel
     /// <param name="localName">How the local side is named in close reasons, e.g. "target".</param>
     /// <param name="bufferSize">Buffer per direction.</param>
     /// <param name="cancellationToken">Aborts the session.</param>
+    /// <param name="afterFirstExchange">
+    /// Called once, when bytes have crossed in both directions (the session works end to end), or else when it ends:
+    /// the moment for work that should not compete with a session's opening exchange, such as a spare connection's
+    /// TLS handshake.
+    /// </param>
     public static async Task<TunnelResult> RunAsync(
         WebSocket webSocket,
         Stream input,
@@ -26,11 +31,13 @@ public static class StreamTunnel
         Action completeOutput,
         string localName,
         int bufferSize = DataFrames.DefaultBufferSize,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Action? afterFirstExchange = null)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var upstream = WebSocketPump.StreamToWebSocketAsync(input, webSocket, bufferSize, abort.Token);
-        var downstream = WebSocketPump.WebSocketToStreamAsync(webSocket, output, completeOutput, bufferSize, abort.Token);
+        var exchange = afterFirstExchange is null ? null : new FirstExchange(afterFirstExchange);
+        var upstream = WebSocketPump.StreamToWebSocketAsync(input, webSocket, bufferSize, abort.Token, exchange is null ? null : exchange.DirectionMoved);
+        var downstream = WebSocketPump.WebSocketToStreamAsync(webSocket, output, completeOutput, bufferSize, abort.Token, exchange is null ? null : exchange.DirectionMoved);
 
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
         var outcome = first.Result;
@@ -58,9 +65,33 @@ public static class StreamTunnel
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
         }
 
+        exchange?.Fire();
         var result = new TunnelResult(Outcome(upstream), Outcome(downstream));
         await CloseAsync(webSocket, result).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>Calls its action once: when both directions have moved bytes, or when told to regardless.</summary>
+    private sealed class FirstExchange(Action action)
+    {
+        private int _directions;
+        private int _fired;
+
+        public void DirectionMoved()
+        {
+            if (Interlocked.Increment(ref _directions) == 2)
+            {
+                Fire();
+            }
+        }
+
+        public void Fire()
+        {
+            if (Interlocked.Exchange(ref _fired, 1) == 0)
+            {
+                action();
+            }
+        }
     }
 
     private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(2);

@@ -10,8 +10,11 @@ namespace Porthole.Tunnel.Relay;
 /// </summary>
 public static class WebSocketPump
 {
-    /// <summary>Copies <paramref name="source"/> into binary messages until EOF, then sends <c>fin</c>.</summary>
-    public static async Task<PumpResult> StreamToWebSocketAsync(Stream source, WebSocket destination, int bufferSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="source"/> into binary messages until EOF, then sends <c>fin</c>. <paramref name="firstBytesMoved"/>
+    /// is called once, after the first bytes were sent.
+    /// </summary>
+    public static async Task<PumpResult> StreamToWebSocketAsync(Stream source, WebSocket destination, int bufferSize, CancellationToken cancellationToken, Action? firstBytesMoved = null)
     {
         using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
@@ -31,6 +34,11 @@ public static class WebSocketPump
                 }
 
                 await destination.SendAsync(memory[..read], WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                if (total == 0)
+                {
+                    firstBytesMoved?.Invoke();
+                }
+
                 total += read;
                 buffer.Observe(read);
             }
@@ -48,8 +56,9 @@ public static class WebSocketPump
     /// <summary>
     /// Writes the binary messages of <paramref name="source"/> to <paramref name="destination"/> until the peer
     /// sends <c>fin</c> (then <paramref name="completeDestination"/> half-closes the stream) or closes.
+    /// <paramref name="firstBytesMoved"/> is called once, after the first bytes were written.
     /// </summary>
-    public static async Task<PumpResult> WebSocketToStreamAsync(WebSocket source, Stream destination, Action completeDestination, int bufferSize, CancellationToken cancellationToken)
+    public static async Task<PumpResult> WebSocketToStreamAsync(WebSocket source, Stream destination, Action completeDestination, int bufferSize, CancellationToken cancellationToken, Action? firstBytesMoved = null)
     {
         using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
@@ -69,6 +78,11 @@ public static class WebSocketPump
                         {
                             await destination.WriteAsync(memory[..received.Count], cancellationToken).ConfigureAwait(false);
                             await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                            if (total == 0)
+                            {
+                                firstBytesMoved?.Invoke();
+                            }
+
                             total += received.Count;
                         }
 

@@ -6,8 +6,11 @@ namespace Porthole.Tunnel.Transport;
 /// Keeps one idle connection to the server, TCP and TLS handshakes done, in an HTTP handler's pool, so that the next
 /// session's request finds it instead of dialling. A data WebSocket's upgrade takes over the connection it runs on,
 /// so without a spare every session paid a full TCP + TLS set-up on its critical path, once in the agent and once in
-/// the CLI (docs/performance.md, "Session set-up"). Call <see cref="Refill"/> right after a data WebSocket is up: the
-/// spare is made by a <c>GET /healthz</c> (anonymous, touches no database) whose connection then stays in the pool.
+/// the CLI (docs/performance.md, "Session set-up"). Call <see cref="Refill"/> once a session has carried bytes both
+/// ways (<see cref="Relay.StreamTunnel"/>'s <c>afterFirstExchange</c>), not as soon as its data WebSocket is up: the
+/// spare's TLS handshake costs a few milliseconds of CPU in this process and the server, which on a small machine
+/// delayed the session's own first bytes. The spare is made by a <c>GET /healthz</c> (anonymous, touches no database)
+/// whose connection then stays in the pool.
 /// </summary>
 /// <remarks>
 /// Nothing depends on the spare being there. The pool drops it after its idle timeout

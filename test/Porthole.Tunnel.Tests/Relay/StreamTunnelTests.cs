@@ -91,6 +91,55 @@ public sealed class StreamTunnelTests
     }
 
     [Fact]
+    public async Task RunAsync_SignalsTheFirstExchange_OnceBytesHaveCrossedBothWays()
+    {
+        using var local = await SocketPair.CreateAsync();
+        using var webSocket = await WebSocketPair.CreateAsync();
+        var exchanges = 0;
+        var exchanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "local",
+            afterFirstExchange: () =>
+            {
+                Interlocked.Increment(ref exchanges);
+                exchanged.TrySetResult();
+            });
+
+        // One way only: the session is not known to work end to end yet (a spare connection would compete with its reply).
+        await local.LeftStream.WriteAsync("hello"u8.ToArray());
+        var (_, request) = await webSocket.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal("hello", Encoding.ASCII.GetString(request));
+        await Task.Delay(100);
+        Assert.Equal(0, Volatile.Read(ref exchanges));
+
+        await webSocket.Client.SendBinaryAsync("world"u8.ToArray());
+        var reply = new byte[5];
+        await local.LeftStream.ReadExactlyAsync(reply).AsTask().WaitAsync(Timeouts.Test);
+        await exchanged.Task.WaitAsync(Timeouts.Test);
+
+        // More traffic and the end of the session do not signal again.
+        await local.LeftStream.WriteAsync("again"u8.ToArray());
+        await webSocket.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        await webSocket.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await tunnel.WaitAsync(Timeouts.Test);
+        Assert.Equal(1, Volatile.Read(ref exchanges));
+    }
+
+    [Fact]
+    public async Task RunAsync_SignalsTheFirstExchangeAtTheEnd_WhenBytesNeverCrossedBothWays()
+    {
+        using var local = await SocketPair.CreateAsync();
+        using var webSocket = await WebSocketPair.CreateAsync();
+        var exchanges = 0;
+        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "local",
+            afterFirstExchange: () => Interlocked.Increment(ref exchanges));
+
+        await webSocket.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "nothing to say", CancellationToken.None);
+
+        await tunnel.WaitAsync(Timeouts.Test);
+        Assert.Equal(1, Volatile.Read(ref exchanges));
+    }
+
+    [Fact]
     public async Task RunAsync_WhenPeerClosesWithReason_EndsWithThatReason()
     {
         using var local = await SocketPair.CreateAsync();
