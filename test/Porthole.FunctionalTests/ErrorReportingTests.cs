@@ -151,6 +151,11 @@ public sealed class ErrorReportingTests(PortholeStack stack)
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("revoked", result.StandardError, StringComparison.Ordinal);
+
+        // A session opens in one WebSocket request; its refusal's problem details reach the user all the same.
+        var session = await stack.CliAsync(["connect", "any-device/ssh"], stdin: "", environment: withRevoked);
+        Assert.Equal(3, session.ExitCode);
+        Assert.Contains("the server rejected the token: the API token has been revoked", session.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

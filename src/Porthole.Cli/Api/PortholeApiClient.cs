@@ -128,10 +128,6 @@ public sealed partial class PortholeApiClient : IDisposable
     public Task TerminateSessionAsync(string sessionId, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Delete, "api/v1/sessions/" + Uri.EscapeDataString(sessionId), null, cancellationToken);
 
-    /// <summary><c>POST /api/v1/sessions</c>: answers once the agent has reached the target.</summary>
-    public Task<CreateSessionResponse> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "api/v1/sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateSessionRequest), ApiJsonContext.Default.CreateSessionResponse, cancellationToken);
-
     /// <summary><c>POST /api/v1/web-sessions</c>: answers once the device's web server is reachable through the agent.</summary>
     public Task<WebSessionResponse> CreateWebSessionAsync(CreateWebSessionRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "api/v1/web-sessions", JsonContent.Create(request, ApiJsonContext.Default.CreateWebSessionRequest), ApiJsonContext.Default.WebSessionResponse, cancellationToken);
@@ -210,22 +206,37 @@ public sealed partial class PortholeApiClient : IDisposable
 
     private async Task<CliException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        string? body = null;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            // The status line is all we can report.
+        }
+
+        return ToException(response.StatusCode, response.ReasonPhrase, body);
+    }
+
+    /// <summary>The error a refusal stands for: its problem details' detail (and code), else its status line.</summary>
+    public CliException ToException(HttpStatusCode status, string? reasonPhrase, string? body)
+    {
         ProblemBody? problem = null;
         try
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (body.Length > 0)
+            if (!string.IsNullOrEmpty(body))
             {
                 problem = JsonSerializer.Deserialize(body, ApiJsonContext.Default.ProblemBody);
             }
         }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException)
+        catch (JsonException)
         {
             // Not a problem-details body (a proxy's error page, say): the status line is all we can report.
         }
 
-        var message = problem?.Detail ?? problem?.Title ?? $"{Describe()} answered {(int)response.StatusCode} {response.ReasonPhrase}";
-        if (response.StatusCode == HttpStatusCode.Unauthorized && _token is not null)
+        var message = problem?.Detail ?? problem?.Title ?? $"{Describe()} answered {(int)status} {reasonPhrase ?? status.ToString()}";
+        if (status == HttpStatusCode.Unauthorized && _token is not null)
         {
             return new CliException(ExitCodes.NotLoggedIn, "the server rejected the token: " + message) { ProblemCode = problem?.Code };
         }

@@ -7,13 +7,12 @@ using Porthole.Tunnel.Transport;
 namespace Porthole.Cli.Api;
 
 /// <summary>
-/// Opens one session (docs/design/core-tunnel.md, "A session"): <c>POST /api/v1/sessions</c>, which answers only
-/// once the agent reached the target, then the client leg's data WebSocket at the returned <c>streamPath</c>.
-/// With <paramref name="keepSpare"/> (<c>porthole forward</c>, which opens session after session) it keeps a spare
-/// connection for the next session's <c>POST</c> (<see cref="SpareConnection"/>); the upgrade runs on the
-/// <c>POST</c>'s own connection, which the pool hands back once the answer is read. The caller says when to make
-/// the spare (<see cref="RefillSpare"/>): once the session has carried bytes both ways, so that its TLS handshake
-/// does not compete with the session's first bytes.
+/// Opens one session (docs/design/core-tunnel.md, "A session") in one request: the data WebSocket at
+/// <c>/api/v1/sessions/connect?device=…&amp;endpoint=…</c>, which the server answers with 101 once the agent has reached
+/// the target, or with problem details saying why not. With <paramref name="keepSpare"/> (<c>porthole forward</c>,
+/// which opens session after session) it keeps a spare connection for the next session's upgrade
+/// (<see cref="SpareConnection"/>). The caller says when to make the spare (<see cref="RefillSpare"/>): once the
+/// session has carried bytes both ways, so that its TLS handshake does not compete with the session's first bytes.
 /// </summary>
 public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
 {
@@ -26,12 +25,15 @@ public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
     /// <summary>Opens a session to <paramref name="target"/> and returns its connected data WebSocket.</summary>
     public async Task<WebSocket> OpenAsync(EndpointRef target, CancellationToken cancellationToken)
     {
-        var session = await api.CreateSessionAsync(new CreateSessionRequest(target.Device, target.Endpoint), cancellationToken);
-        var uri = DataWebSocketConnector.ToWebSocketUri(api.BaseAddress, session.StreamPath);
-        var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = session.ClientKey };
+        var path = $"/api/v1/sessions/connect?device={Uri.EscapeDataString(target.Device)}&endpoint={Uri.EscapeDataString(target.Endpoint)}";
+        var uri = DataWebSocketConnector.ToWebSocketUri(api.BaseAddress, path);
         try
         {
-            return await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers, cancellationToken);
+            return await _connector.ConnectAsync(uri, api.Token!, ControlProtocol.DataSubProtocol, headers: null, cancellationToken);
+        }
+        catch (WebSocketRejectedException ex)
+        {
+            throw api.ToException(ex.StatusCode, null, ex.Body);
         }
         catch (WebSocketException ex) when (ex.InnerException is HttpRequestException inner)
         {
@@ -39,7 +41,7 @@ public sealed class SessionOpener(PortholeApiClient api, bool keepSpare = false)
         }
         catch (WebSocketException ex)
         {
-            throw new CliException($"cannot join the session stream: {ex.Message}", ex);
+            throw new CliException($"cannot open the session stream: {ex.Message}", ex);
         }
     }
 }

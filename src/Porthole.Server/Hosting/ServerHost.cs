@@ -216,6 +216,7 @@ public static class ServerHost
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<PortholeDbContext>>().CreateDbContext());
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
+        services.AddScoped<SessionOpening>();
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<LoginThrottle>();
         services.AddRateLimiter(limiter =>

@@ -22,6 +22,8 @@ namespace Porthole.Server.Relay;
 /// Opening and carrying sessions. <c>POST /api/v1/sessions</c> checks rights and state, asks the agent to dial
 /// the target and answers only once the agent has (so every failure is a problem-details response the CLI can
 /// print); the client then joins at <c>/api/v1/sessions/{id}/stream</c>, the agent at <c>/api/v1/agent/sessions/{id}</c>.
+/// <c>GET /api/v1/sessions/connect</c> does both in one WebSocket request: it opens the session the same way and
+/// answers 101 once the agent is there, or the same problem details (docs/design/core-tunnel.md, "A session").
 /// </summary>
 public static class SessionsApi
 {
@@ -29,6 +31,7 @@ public static class SessionsApi
     {
         var sessions = api.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", OpenAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
+        sessions.MapMethods("/connect", [HttpMethods.Get, HttpMethods.Connect], ConnectAsync).RequireAuthorization(Permissions.RemoteAccessConnect);
         sessions.MapGet("/", ListAsync).RequireAuthorization(Permissions.Authenticated);
         sessions.MapDelete("/{sessionId}", TerminateAsync).RequireAuthorization(Permissions.Authenticated);
         // Browsers open WebSockets over HTTP/2 as an extended CONNECT (RFC 8441), the CLI over HTTP/1.1 as a GET.
@@ -41,100 +44,113 @@ public static class SessionsApi
     }
 
     private static async Task<Results<Created<CreateSessionResponse>, ProblemHttpResult>> OpenAsync(
-        CreateSessionRequest request,
-        HttpContext context,
-        PortholeDbContext db,
-        AuditLog audit,
-        TunnelOpener opener,
-        DeviceCatalog catalog,
-        CredentialVault vault,
-        IOptions<PortholeServerOptions> options,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        CreateSessionRequest request, HttpContext context, SessionOpening opening, IOptions<PortholeServerOptions> options, CancellationToken cancellationToken)
     {
-        var action = request.Action ?? Actions.Tunnel;
-        if (!Actions.All.Contains(action))
-        {
-            return ApiProblem.Validation("action must be one of: " + string.Join(", ", Actions.All));
-        }
-
-        var (endpoint, notFound) = await EndpointsApi.FindAsync(context, db, audit, request.Device ?? "", request.Endpoint ?? "", Permissions.RemoteAccessConnect, action, cancellationToken);
-        if (endpoint is null)
-        {
-            return notFound!;
-        }
-
-        var device = endpoint.Device!;
-        var actor = context.User.GetActor();
-        var target = $"device:{device.Name}/{endpoint.Name}";
-        var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";
-        if (serverSideSsh && endpoint.CredentialKind is not (CredentialKinds.SshPassword or CredentialKinds.SshKey))
-        {
-            var refusal = ApiProblem.Conflict(ProblemCodes.CredentialRequired,
-                $"the browser terminal for {device.Name}/{endpoint.Name} needs a stored SSH credential (porthole endpoints set-credential); 'porthole forward' needs none");
-            await audit.WriteAsync(actor, "session.open", target, AuditOutcomes.Failure, refusal.ProblemDetails.Detail, context.ClientAddress(), cancellationToken);
-            return refusal;
-        }
-
-        // The opener's remote-access rules need the group tree; authentication loaded it for this request already.
-        var access = context.GetUserAccess();
-        catalog.UseGroups(access.Groups);
-        var limits = options.Value.LimitsFor(access.RolesAllowing(Permissions.RemoteAccessConnect, device, action));
-        var (session, problem) = await opener.OpenAsync(
-            new TunnelRequest(device, endpoint, context.User.GetUserId()!, context.User.GetUsername(), actor, action, context.ClientAddress()) { Limits = limits }, cancellationToken);
+        var (session, problem) = await opening.OpenAsync(request, context, cancellationToken);
         if (session is null)
         {
-            return ApiProblem.WithRetryAfter(context, problem!);
+            return problem!;
         }
 
-        session.Limits = limits;
-
-        RelayLog.Opened(loggers.CreateLogger(typeof(SessionsApi)), session.Id, session.Target.Username, device.Name, endpoint.Name);
-        if (serverSideSsh)
-        {
-            session.UseSshTerminal(new Ssh.SshTerminalTarget(endpoint.Id, endpoint.CredentialUsername ?? "", endpoint.CredentialKind!, vault.Unprotect(endpoint.ProtectedSecret!), endpoint.SshHostKey));
-        }
-
-        var storedVnc = action == Actions.Vnc && endpoint.CredentialKind == CredentialKinds.VncPassword && endpoint.ProtectedSecret is not null;
-        if (storedVnc)
-        {
-            session.UseVncPassword(vault.Unprotect(endpoint.ProtectedSecret!).Password ?? "");
-        }
-
-        await audit.WriteAsync(actor, "session.open", target,
-            detail: $"session {session.Id}, {action}, {endpoint.Protocol} {endpoint.Host}:{endpoint.Port}{(storedVnc ? ", stored VNC password" : "")}",
-            clientAddress: context.ClientAddress(), cancellationToken: CancellationToken.None);
         var path = $"/api/v1/sessions/{session.Id}/stream";
         return TypedResults.Created(path, new CreateSessionResponse(session.Id, path, session.ClientKey, session.CreatedAt + options.Value.ClientAttachTimeout));
     }
 
+    /// <summary>
+    /// Opens a session and carries it in one WebSocket request (the CLI's way; one round trip and one authentication
+    /// fewer than <c>POST</c> then <c>stream</c>). The session is claimed by this request the moment it exists.
+    /// </summary>
+    private static async Task ConnectAsync(
+        [AsParameters] ConnectQuery query,
+        HttpContext context,
+        ISessionBroker broker,
+        DataLegAcceptor acceptor,
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        IOptions<PortholeServerOptions> options,
+        ILoggerFactory loggers)
+    {
+        if (RefuseStreamRequest(context) is { } refusal)
+        {
+            await refusal.ExecuteAsync(context);
+            return;
+        }
+
+        // Opening needs the database; this request lasts as long as the session, so it takes a scope of its own for that.
+        PendingSession? session;
+        ProblemHttpResult? problem;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            (session, problem) = await scope.ServiceProvider.GetRequiredService<SessionOpening>()
+                .OpenAsync(new CreateSessionRequest(query.Device ?? "", query.Endpoint ?? "", query.Action), context, context.RequestAborted);
+        }
+
+        if (session is null)
+        {
+            await problem!.ExecuteAsync(context);
+            return;
+        }
+
+        if (!session.TryClaimClient(session.ClientKey, context.User.GetUserId() ?? ""))
+        {
+            // Nobody else knows the key yet; only an expiry in between could take the session away.
+            broker.Remove(session);
+            await ApiProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound, "Not found", "the session expired before it could be joined");
+            return;
+        }
+
+        await CarryAsync(context, session, broker, acceptor, scopes, time, options, loggers);
+    }
+
+    /// <summary>The query of <c>GET /api/v1/sessions/connect</c>: what <c>POST /api/v1/sessions</c> takes as its body.</summary>
+    private readonly record struct ConnectQuery(
+        [property: Microsoft.AspNetCore.Mvc.FromQuery(Name = "device")] string? Device,
+        [property: Microsoft.AspNetCore.Mvc.FromQuery(Name = "endpoint")] string? Endpoint,
+        [property: Microsoft.AspNetCore.Mvc.FromQuery(Name = "action")] string? Action);
+
     private static async Task StreamAsync(
         string sessionId, HttpContext context, ISessionBroker broker, DataLegAcceptor acceptor, IServiceScopeFactory scopes, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
     {
+        if (RefuseStreamRequest(context) is { } refusal)
+        {
+            await refusal.ExecuteAsync(context);
+            return;
+        }
+
         var session = broker.Find(sessionId);
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "WebSocket required", "this endpoint carries a session over a WebSocket");
-            return;
-        }
-
-        // A browser attaches the session cookie to a WebSocket from any page (cross-site WebSocket hijacking): a
-        // cookie-authenticated stream must come from the console's own origin. Bearer-token clients set no Origin.
-        if (context.User.Identity?.AuthenticationType == WebSessions.SchemeName && !IsSameOrigin(context.Request))
-        {
-            await ApiProblem.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied",
-                "a session stream opened with the session cookie must come from this server's own pages (Origin mismatch)");
-            return;
-        }
-
         var key = SessionKeyOf(context);
-
         if (session is null || !session.TryClaimClient(key, context.User.GetUserId() ?? ""))
         {
             await ApiProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound, "Not found", "the session does not exist, has expired or was already joined");
             return;
         }
 
+        await CarryAsync(context, session, broker, acceptor, scopes, time, options, loggers);
+    }
+
+    /// <summary>Why a request may not carry a session stream (not a WebSocket; a cookie from a foreign page), if it may not.</summary>
+    private static ProblemHttpResult? RefuseStreamRequest(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return ApiProblem.Create(StatusCodes.Status400BadRequest, ProblemCodes.Validation, "WebSocket required", "this endpoint carries a session over a WebSocket");
+        }
+
+        // A browser attaches the session cookie to a WebSocket from any page (cross-site WebSocket hijacking): a
+        // cookie-authenticated stream must come from the console's own origin. Bearer-token clients set no Origin.
+        if (context.User.Identity?.AuthenticationType == WebSessions.SchemeName && !IsSameOrigin(context.Request))
+        {
+            return ApiProblem.Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Access denied",
+                "a session stream opened with the session cookie must come from this server's own pages (Origin mismatch)");
+        }
+
+        return null;
+    }
+
+    /// <summary>Accepts the client's WebSocket for a session this request has claimed, relays it to its end and audits the close.</summary>
+    private static async Task CarryAsync(
+        HttpContext context, PendingSession session, ISessionBroker broker, DataLegAcceptor acceptor, IServiceScopeFactory scopes, TimeProvider time, IOptions<PortholeServerOptions> options, ILoggerFactory loggers)
+    {
         // Rights were checked when the session was opened and again when the stream joined; this request lasts as long as
         // the session, so it lets go of the rights its authentication built, group tree included (issue 7).
         context.Features.Set<UserAccess>(null);

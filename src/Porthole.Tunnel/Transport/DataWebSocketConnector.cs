@@ -74,8 +74,10 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
         {
             if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
             {
+                // Unlike ClientWebSocket, this upgrade can read a refusal's body: the server's problem details say why.
                 throw new WebSocketRejectedException(response.StatusCode, new WebSocketException(
-                    WebSocketError.NotAWebSocket, $"The server returned status code '{(int)response.StatusCode}' when status code '101' was expected."));
+                    WebSocketError.NotAWebSocket, $"The server returned status code '{(int)response.StatusCode}' when status code '101' was expected."),
+                    await ReadRefusalAsync(response, handshake.Token).ConfigureAwait(false));
             }
 
             var expectedAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
@@ -104,6 +106,30 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
             throw;
         }
     }
+
+    /// <summary>The body of a refused upgrade, up to <see cref="MaxRefusalBytes"/>; <c>null</c> when there is none or it cannot be read.</summary>
+    private static async Task<string?> ReadRefusalAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[MaxRefusalBytes];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            return length == 0 ? null : Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private const int MaxRefusalBytes = 64 * 1024;
 
     /// <summary>Turns an http(s) server base address and a path into a ws(s) URI.</summary>
     public static Uri ToWebSocketUri(Uri server, string path)
