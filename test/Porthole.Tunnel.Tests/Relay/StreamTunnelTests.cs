@@ -10,6 +10,10 @@ namespace Porthole.Tunnel.Tests.Relay;
 
 public sealed class StreamTunnelTests
 {
+    /// <summary>The tunnel under test between <paramref name="local"/>'s right end and <paramref name="webSocket"/>'s server end.</summary>
+    private static Task<TunnelResult> RunTunnel(SocketPair local, WebSocketPair webSocket, string localName, Action? afterFirstExchange = null) =>
+        StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), localName, afterFirstExchange: afterFirstExchange);
+
     [Fact]
     public async Task RunAsync_CarriesBytesBothWaysAtOnce_ByteIdentical()
     {
@@ -97,8 +101,7 @@ public sealed class StreamTunnelTests
         using var webSocket = await WebSocketPair.CreateAsync();
         var exchanges = 0;
         var exchanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "local",
-            afterFirstExchange: () =>
+        var tunnel = RunTunnel(local, webSocket, "local", afterFirstExchange: () =>
             {
                 Interlocked.Increment(ref exchanges);
                 exchanged.TrySetResult();
@@ -130,8 +133,7 @@ public sealed class StreamTunnelTests
         using var local = await SocketPair.CreateAsync();
         using var webSocket = await WebSocketPair.CreateAsync();
         var exchanges = 0;
-        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "local",
-            afterFirstExchange: () => Interlocked.Increment(ref exchanges));
+        var tunnel = RunTunnel(local, webSocket, "local", afterFirstExchange: () => Interlocked.Increment(ref exchanges));
 
         await webSocket.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "nothing to say", CancellationToken.None);
 
@@ -144,7 +146,7 @@ public sealed class StreamTunnelTests
     {
         using var local = await SocketPair.CreateAsync();
         using var webSocket = await WebSocketPair.CreateAsync();
-        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "client");
+        var tunnel = RunTunnel(local, webSocket, "client");
         const string Reason = "target connection failed: connection reset by peer";
 
         var peer = webSocket.Client;
@@ -171,7 +173,7 @@ public sealed class StreamTunnelTests
     {
         using var local = await SocketPair.CreateAsync();
         using var webSocket = await WebSocketPair.CreateAsync();
-        var tunnel = StreamTunnel.RunAsync(webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "target");
+        var tunnel = RunTunnel(local, webSocket, "target");
 
         // Linger 0 turns close into a TCP RST: the target "crashed".
         local.Left.LingerState = new LingerOption(true, 0);
