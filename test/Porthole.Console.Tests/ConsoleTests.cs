@@ -399,7 +399,23 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
         Assert.Equal("porthole.data", own.SubProtocol);
     }
 
-    private async Task<(HttpStatusCode Status, string? SubProtocol)> ConnectStreamAsync(string streamPath, string clientKey, string sessionCookie, string origin)
+    [Fact]
+    public async Task OneRequestSessionOpen_WithTheSessionCookieFromAForeignOrigin_IsRefused()
+    {
+        // The CLI's one-request open (GET /api/v1/sessions/connect) opens a session as it upgrades: with a cookie, a page
+        // elsewhere must not get one through the user's browser.
+        await stack.LogInAsync(_context);
+        var cookie = (await _context.CookiesAsync()).Single(c => c.Name == "porthole_session");
+        var connect = $"/api/v1/sessions/connect?device={Gateway}&endpoint=shell";
+
+        var foreign = await ConnectStreamAsync(connect, null, cookie.Value, "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, foreign.Status);
+
+        var own = await ConnectStreamAsync(connect, null, cookie.Value, stack.ServerUrl.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, own.Status);
+    }
+
+    private async Task<(HttpStatusCode Status, string? SubProtocol)> ConnectStreamAsync(string pathAndQuery, string? clientKey, string sessionCookie, string origin)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -407,8 +423,12 @@ public sealed class ConsoleTests(ConsoleStack stack) : IAsyncLifetime
         socket.Options.SetRequestHeader("Origin", origin);
         socket.Options.SetRequestHeader("Cookie", "porthole_session=" + sessionCookie);
         socket.Options.AddSubProtocol("porthole.data");
-        socket.Options.AddSubProtocol("porthole.key." + clientKey);
-        var url = new UriBuilder(stack.ServerUrl) { Scheme = "wss", Path = streamPath }.Uri;
+        if (clientKey is not null)
+        {
+            socket.Options.AddSubProtocol("porthole.key." + clientKey);
+        }
+
+        var url = new Uri(new UriBuilder(stack.ServerUrl) { Scheme = "wss" }.Uri, pathAndQuery);
         try
         {
             await socket.ConnectAsync(url, CancellationToken.None);
