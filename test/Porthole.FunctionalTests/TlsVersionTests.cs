@@ -52,6 +52,28 @@ public sealed class TlsVersionTests(PortholeStack stack)
         Assert.Contains("Reused, TLSv1.2", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("ECDHE-ECDSA-AES128-SHA256")]
+    [InlineData("ECDHE-ECDSA-AES256-SHA384")]
+    public async Task Server_ClosesAConnectionThatSettledOnANonAeadSuite_BeforeAnswering(string suite)
+    {
+        // OpenSSL's defaults as .NET runs them still complete a TLS 1.2 handshake on CBC suites; the server sets no
+        // cipher list (it would cost a shared TLS context), so it refuses such a connection at its first request.
+        var refused = await GetHealthAsync(suite);
+        Assert.Contains("Cipher is " + suite, refused.StandardOutput + refused.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1 200", refused.StandardOutput, StringComparison.Ordinal);
+
+        // A control: the same request over an AEAD suite is answered.
+        var answered = await GetHealthAsync("ECDHE-ECDSA-AES128-GCM-SHA256");
+        Assert.Contains("HTTP/1.1 200", answered.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private Task<ProcessResult> GetHealthAsync(string suite) => ProcessRunner.RunAsync(
+        "openssl",
+        ["s_client", "-connect", $"127.0.0.1:{stack.ServerUrl.Port.ToString(CultureInfo.InvariantCulture)}", "-tls1_2", "-cipher", suite, "-ign_eof"],
+        stdin: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        timeout: TimeSpan.FromSeconds(20));
+
     private static Task<ProcessResult> ProbeAsync(int port, string version) => ProcessRunner.RunAsync(
         "openssl",
         ["s_client", "-connect", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", version, "-cipher", AnyCipher, "-brief", "-no_ign_eof"],

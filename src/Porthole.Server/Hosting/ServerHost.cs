@@ -64,7 +64,8 @@ public static class ServerHost
 
         var app = builder.Build();
 
-        // Before anything else, so every TLS connection (web proxy hosts included) gets it on its first request.
+        // Before anything else, so every TLS connection (web proxy hosts included) meets them on its first request.
+        app.UseMiddleware<Http.TlsSuiteGuardMiddleware>();
         if (settings.TlsReleaseIdleBuffers)
         {
             app.UseMiddleware<Http.TlsIdleBuffersMiddleware>();
@@ -174,9 +175,10 @@ public static class ServerHost
                     https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
 
                     // No cipher-suite list (OpenSSL's default order, AES-256-GCM first): .NET shares one OpenSSL context
-                    // across handshakes only when no list is set. With AES-128-GCM first, every handshake built a context
-                    // of its own (≈1 ms of server CPU, two per session over TLS) and no session could resume, to save ≈1 %
-                    // of CPU per GB relayed (docs/performance.md; TlsSessionResumptionTests).
+                    // across handshakes only when no list is set. With a list (AES-128-GCM first), every handshake built a
+                    // context of its own (≈0.45 ms of server CPU, two per session over TLS) and no session could resume,
+                    // to save ≈1 % of CPU per GB relayed (docs/performance.md, ab/19; TlsVersionTests). The AEAD-only
+                    // rule a list enforced is kept by TlsSuiteGuardMiddleware.
                 });
             }
         });
