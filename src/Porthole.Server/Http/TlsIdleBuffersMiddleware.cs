@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Porthole.Server.Http;
@@ -16,7 +15,7 @@ public sealed partial class TlsIdleBuffersMiddleware(RequestDelegate next, ILogg
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Features.Get<ISslStreamFeature>() is { } tls && FirstOnConnection(context))
+        if (context.Features.Get<ISslStreamFeature>() is { } tls && context.FirstOnConnection(ConnectionMarker))
         {
             if (!TlsIdleBuffers.TryRelease(tls.SslStream) && Interlocked.Exchange(ref _reported, 1) == 0)
             {
@@ -25,13 +24,6 @@ public sealed partial class TlsIdleBuffersMiddleware(RequestDelegate next, ILogg
         }
 
         return next(context);
-    }
-
-    /// <summary>Whether this is the connection's first request here (always true where Kestrel offers no connection items).</summary>
-    private static bool FirstOnConnection(HttpContext context)
-    {
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-        return items is null || items.TryAdd(ConnectionMarker, ConnectionMarker);
     }
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "TLS connections keep OpenSSL's record buffers while idle: this runtime offers no way to release them (Porthole:TlsReleaseIdleBuffers has no effect)")]

@@ -19,7 +19,7 @@ public sealed partial class TlsSuiteGuardMiddleware(RequestDelegate next, ILogge
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Features.Get<ITlsHandshakeFeature>()?.NegotiatedCipherSuite is { } suite && FirstOnConnection(context)
+        if (context.Features.Get<ITlsHandshakeFeature>()?.NegotiatedCipherSuite is { } suite && context.FirstOnConnection(ConnectionMarker)
             && !Verdicts.GetOrAdd(suite, IsForwardSecretAead))
         {
             Refused(logger, suite.ToString(), context.Connection.RemoteIpAddress?.ToString() ?? "");
@@ -38,12 +38,6 @@ public sealed partial class TlsSuiteGuardMiddleware(RequestDelegate next, ILogge
         var tls13 = !name.Contains("_WITH_", StringComparison.Ordinal);
         var forwardSecret = tls13 || name.StartsWith("TLS_ECDHE_", StringComparison.Ordinal) || name.StartsWith("TLS_DHE_", StringComparison.Ordinal);
         return aead && forwardSecret;
-    }
-
-    private static bool FirstOnConnection(HttpContext context)
-    {
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-        return items is null || items.TryAdd(ConnectionMarker, ConnectionMarker);
     }
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "TLS connection from {Address} closed: it negotiated {Suite}, which is not a forward-secret AEAD suite")]
