@@ -32,9 +32,7 @@ public sealed class FrameRelayTests
         Assert.Equal(WebSocketMessageType.Binary, type);
         Assert.Equal("after the ping", Encoding.ASCII.GetString(payload));
 
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     [Fact]
@@ -70,9 +68,7 @@ public sealed class FrameRelayTests
 
         Assert.True(pongs.Count < Pings, $"{pongs.Count} pongs for {Pings} pings");
         Assert.Equal(pongs.Order(), pongs);
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     [Fact]
@@ -104,9 +100,7 @@ public sealed class FrameRelayTests
 
         Assert.Equal("still relayed", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
         Assert.False(relay.IsCompleted);
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     [Fact]
@@ -174,9 +168,7 @@ public sealed class FrameRelayTests
         Assert.True(received.EndOfMessage);
         Assert.Equal(payload, buffer[..received.Count]);
 
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     [Fact]
@@ -213,9 +205,7 @@ public sealed class FrameRelayTests
         }
 
         Assert.Equal(payload, received.ToArray());
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     /// <summary>

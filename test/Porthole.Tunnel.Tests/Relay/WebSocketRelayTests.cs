@@ -70,9 +70,7 @@ public sealed class WebSocketRelayTests
         Assert.Equal(WebSocketMessageType.Text, finType);
         Assert.True(DataFrames.IsFin(fin));
 
-        client.AbortClient();
-        agent.AbortClient();
-        await relay.WaitAsync(Timeouts.Test);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
     }
 
     [Theory]

@@ -54,6 +54,14 @@ internal sealed class WebSocketPair : IDisposable
         _sockets.Right.Close(0);
     }
 
+    /// <summary>Ends a relay test that leaves its session open: both clients vanish, and the relay must then finish.</summary>
+    public static async Task AbortBothAsync(WebSocketPair client, WebSocketPair agent, Task relay)
+    {
+        client.AbortClient();
+        agent.AbortClient();
+        await relay.WaitAsync(Timeouts.Test);
+    }
+
     public void Dispose()
     {
         _leg?.DisposeAsync().AsTask().GetAwaiter().GetResult();
