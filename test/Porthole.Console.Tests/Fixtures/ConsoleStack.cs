@@ -81,7 +81,9 @@ public sealed class ConsoleStack : IAsyncLifetime
         await page.FillAsync("#username", username);
         await page.FillAsync("#password", password ?? (username == "admin" ? PortholeStack.AdminPassword : UserPassword));
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        // The suite's first login is the server's first page render and password check, while the functional tests
+        // load both cores: once it took longer than Playwright's default 30 s (CI, 2026-12-06). Later ones take < 1 s.
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new PageWaitForURLOptions { Timeout = 90_000 });
         return page;
     }
 
