@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 # Each package is a real peer or tool some test starts; keep this list in step with the fixtures.
 wanted=(
   openssh-server openssh-client            # sshd and ssh/scp: the core SSH sessions
-  tinyproxy socat                          # an HTTP CONNECT proxy, a connection cutter and raw terminals
+  tinyproxy socat                          # an HTTP CONNECT proxy, a connection cutter, raw terminals; the bench's relay floor
   tigervnc-standalone-server tigervnc-tools tightvncserver x11vnc xvfb x11-xserver-utils xfonts-base  # VNC servers
   chromium                                 # the web console's browser tests (Playwright drives Debian's Chromium)
   sqlite3                                  # the drain test runs PRAGMA integrity_check on the server's database

@@ -34,6 +34,11 @@ try
         paths.Add(await SshForwardPath.StartAsync(sshd, "aes128-gcm@openssh.com", iperfPort, echo.Port));
     }
 
+    if (Wanted("socat-3"))
+    {
+        paths.Add(await SocatChainPath.StartAsync(iperfPort, echo.Port));
+    }
+
     if (Wanted("porthole-ws"))
     {
         paths.Add(await PortholePath.StartAsync(tls: false, iperfPort, echo.Port, options.ServerEnvironment));

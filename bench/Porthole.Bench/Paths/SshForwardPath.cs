@@ -21,7 +21,7 @@ public sealed class SshForwardPath : BenchPath
     public override string Label => _cipher is null ? "ssh -L (default cipher)" : $"ssh -L ({_cipher.Split('@')[0]})";
 
     /// <summary>The sshd session processes (children of the listener) relay the server side.</summary>
-    public override IEnumerable<int> ServerPids => Descendants(_sshd.Process.Id);
+    public override IEnumerable<int> ServerPids => ProcessTree.Descendants(_sshd.Process.Id);
 
     public override IEnumerable<int> ChainPids => [.. ServerPids, _ssh!.Id];
 
@@ -53,45 +53,6 @@ public sealed class SshForwardPath : BenchPath
                 throw new InvalidOperationException("ssh -L did not start: " + output);
             }
         }
-    }
-
-    private static List<int> Descendants(int root)
-    {
-        var parents = new Dictionary<int, int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // The process ended meanwhile.
-            }
-        }
-
-        var result = new List<int>();
-        var frontier = new Queue<int>([root]);
-        while (frontier.TryDequeue(out var parent))
-        {
-            foreach (var (pid, ppid) in parents)
-            {
-                if (ppid == parent)
-                {
-                    result.Add(pid);
-                    frontier.Enqueue(pid);
-                }
-            }
-        }
-
-        return result;
     }
 
     public override async ValueTask DisposeAsync()

@@ -87,7 +87,7 @@ public sealed class PortholeDbContext(DbContextOptions<PortholeDbContext> option
         });
     }
 
-    /// <summary>Set while a save that writes more than audit records runs (<see cref="Identity.IdentityChangeInterceptor"/>).</summary>
+    /// <summary>Set while a save that writes more than audit records runs (<see cref="ReadCacheInvalidator"/>).</summary>
     internal bool SavesBeyondAudit { get; set; }
 
     /// <summary>Saves, chaining any new audit records onto the log (see <see cref="AuditChain"/>).</summary>

@@ -8,9 +8,10 @@ namespace Porthole.Server.Devices;
 
 /// <summary>
 /// Shapes devices for the API with their live state (presence) and effective remote-access setting. Loads the
-/// committed rules and the group tree once per request.
+/// committed rules and the group tree once per request; the rules through the <see cref="ReadCache"/>, as every
+/// session's opening needs them.
 /// </summary>
-public sealed class DeviceCatalog(PortholeDbContext db, IDevicePresence presence, TimeProvider time)
+public sealed class DeviceCatalog(PortholeDbContext db, ReadCache cache, IDevicePresence presence, TimeProvider time)
 {
     private List<RemoteAccessRule>? _rules;
     private GroupTree? _groups;
@@ -26,7 +27,8 @@ public sealed class DeviceCatalog(PortholeDbContext db, IDevicePresence presence
 
     public async Task<EffectiveRemoteAccess> EffectiveAsync(Device device, CancellationToken cancellationToken)
     {
-        _rules ??= await db.RemoteAccessRules.AsNoTracking().Where(r => !r.Staged).ToListAsync(cancellationToken);
+        _rules ??= (await cache.GetOrReadAsync<List<RemoteAccessRule>>("remote-access-rules",
+            async () => await db.RemoteAccessRules.AsNoTracking().Where(r => !r.Staged).ToListAsync(cancellationToken)))!;
         var groups = await GroupsAsync(cancellationToken);
         var agentEnabled = presence.Find(device.Id)?.RemoteAccessEnabled ?? device.AgentRemoteAccessEnabled;
         return EffectiveRemoteAccess.Evaluate(device, agentEnabled, _rules, groups);

@@ -152,6 +152,16 @@ public static class EndpointsApi
         HttpContext context, PortholeDbContext db, AuditLog audit, string device, string endpoint, string permission, string? action, CancellationToken cancellationToken)
     {
         var owner = await db.Devices.Include(d => d.Endpoints).Include(d => d.Tags).FindByIdOrNameAsync(device, cancellationToken);
+        return await CheckAsync(context, audit, owner, device, endpoint, permission, action);
+    }
+
+    /// <summary>
+    /// <see cref="FindAsync"/> for a device the caller loaded (<paramref name="owner"/>, <c>null</c> when there is none
+    /// by the name or id <paramref name="device"/>): the same rights checks, audit of a denial, and problems.
+    /// </summary>
+    internal static async Task<(DeviceEndpoint? Endpoint, ProblemHttpResult? Problem)> CheckAsync(
+        HttpContext context, AuditLog audit, Device? owner, string device, string endpoint, string permission, string? action)
+    {
         if (owner is null || !context.GetUserAccess().Can(Permissions.DevicesRead, owner))
         {
             return (null, DevicesApi.DeviceNotFound(device));

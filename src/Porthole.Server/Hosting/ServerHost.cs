@@ -210,14 +210,15 @@ public static class ServerHost
         // from the factory per look-up, so the long-lived WebSocket requests hold no context for their life; the
         // endpoints take a scoped one, returned to the pool when the request ends (issue 7).
         // Every committed write but an audit append invalidates what authentication cached (docs/design/access-control.md).
-        services.AddSingleton<AuthenticationCache>();
-        services.AddSingleton<IdentityChangeInterceptor>();
+        services.AddSingleton<ReadCache>();
+        services.AddSingleton<ReadCacheInvalidator>();
         services.AddPooledDbContextFactory<PortholeDbContext>((provider, db) => db
             .UseSqlite($"Data Source={dataDirectory.DatabasePath}", sqlite => sqlite.CommandTimeout(busySeconds))
-            .AddInterceptors(writeAheadLog, provider.GetRequiredService<IdentityChangeInterceptor>()));
+            .AddInterceptors(writeAheadLog, provider.GetRequiredService<ReadCacheInvalidator>()));
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<PortholeDbContext>>().CreateDbContext());
         services.AddScoped<AuditLog>();
         services.AddScoped<DeviceCatalog>();
+        services.AddSingleton<DeviceSnapshots>();
         services.AddScoped<SessionOpening>();
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<LoginThrottle>();

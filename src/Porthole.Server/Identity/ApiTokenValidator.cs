@@ -14,10 +14,10 @@ namespace Porthole.Server.Identity;
 /// <remarks>
 /// A singleton with a context of its own per call: it runs in every request, the long-lived WebSocket ones included
 /// (a session's stream lasts as long as the session), and a request-scoped context would stay reachable from the
-/// request for all that time (issue 7, idle memory). What a look-up finds is kept in the <see cref="AuthenticationCache"/>
+/// request for all that time (issue 7, idle memory). What a look-up finds is kept in the <see cref="ReadCache"/>
 /// until the next committed write; expiry is checked on every use.
 /// </remarks>
-public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> contexts, AuthenticationCache cache, TimeProvider time)
+public sealed class ApiTokenValidator(IDbContextFactory<PortholeDbContext> contexts, ReadCache cache, TimeProvider time)
 {
     /// <summary>The claims of a valid token (a list of the caller's own), or why it is not valid.</summary>
     public async Task<(List<Claim>? Claims, UserAccess? Access, string? Failure)> ValidateAsync(string secret, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ namespace Porthole.Server.Identity;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer</c> secrets: API tokens of users (<c>pat_</c>) and credentials of
 /// enrolled devices (<c>ptd_</c>). Both are looked up by their SHA-256; the secret itself is never stored. What a
-/// look-up found is kept in the <see cref="AuthenticationCache"/> until the next committed write.
+/// look-up found is kept in the <see cref="ReadCache"/> until the next committed write.
 /// </summary>
 /// <remarks>
 /// The handler lives as long as its request, and the session and agent WebSockets are requests that last for hours:
@@ -25,7 +25,7 @@ public sealed class BearerTokenHandler(
     UrlEncoder encoder,
     IDbContextFactory<PortholeDbContext> contexts,
     ApiTokenValidator validator,
-    AuthenticationCache cache)
+    ReadCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";

@@ -66,7 +66,7 @@ public static class WebSessions
             return;
         }
 
-        // Rights as of the last committed write (AuthenticationCache); the secret stays in the cookie's principal only.
+        // Rights as of the last committed write (ReadCache); the secret stays in the cookie's principal only.
         claims.Add(new Claim(TokenClaim, secret!));
         context.ReplacePrincipal(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)));
         context.HttpContext.Features.Set(access);

@@ -20,10 +20,10 @@ namespace Porthole.Server.Relay;
 /// that it holds no database context for the session's life.
 /// </summary>
 public sealed class SessionOpening(
-    PortholeDbContext db,
     AuditLog audit,
     TunnelOpener opener,
     DeviceCatalog catalog,
+    DeviceSnapshots devices,
     CredentialVault vault,
     IOptions<PortholeServerOptions> options,
     ILoggerFactory loggers)
@@ -37,13 +37,15 @@ public sealed class SessionOpening(
             return (null, ApiProblem.Validation("action must be one of: " + string.Join(", ", Actions.All)));
         }
 
-        var (endpoint, notFound) = await EndpointsApi.FindAsync(context, db, audit, request.Device ?? "", request.Endpoint ?? "", Permissions.RemoteAccessConnect, action, cancellationToken);
+        // The device as the read cache has it: untracked and shared, so nothing below may change it.
+        var owner = await devices.FindAsync(request.Device ?? "", cancellationToken);
+        var (endpoint, notFound) = await EndpointsApi.CheckAsync(context, audit, owner, request.Device ?? "", request.Endpoint ?? "", Permissions.RemoteAccessConnect, action);
         if (endpoint is null)
         {
             return (null, notFound!);
         }
 
-        var device = endpoint.Device!;
+        var device = owner!;
         var actor = context.User.GetActor();
         var target = $"device:{device.Name}/{endpoint.Name}";
         var serverSideSsh = action == Actions.Terminal && endpoint.Protocol == "ssh";

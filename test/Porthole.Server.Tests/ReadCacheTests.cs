@@ -10,10 +10,11 @@ using Porthole.Server.Tests.Support;
 namespace Porthole.Server.Tests;
 
 /// <summary>
-/// Authentication remembers what it read (docs/design/access-control.md, "Authentication cache"); a change to rights
-/// must still apply on the very next request, and only audit appends may leave the remembered answers in place.
+/// Authentication and session opening remember what they read (docs/design/access-control.md, "Read cache"); a
+/// change to rights, endpoints or remote-access rules must still apply on the very next request, and only audit
+/// appends may leave the remembered answers in place.
 /// </summary>
-public sealed class AuthenticationCacheTests
+public sealed class ReadCacheTests
 {
     private const string BobPassword = "correct-horse-9876";
 
@@ -25,7 +26,7 @@ public sealed class AuthenticationCacheTests
         var created = Api.Read<CreateTokenResponse>(await admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/tokens", new CreateTokenRequest("script")));
         using var script = server.Client(created.Token);
         await script.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/devices");
-        var cache = server.App.Services.GetRequiredService<AuthenticationCache>();
+        var cache = server.App.Services.GetRequiredService<ReadCache>();
         var generation = cache.Generation;
         await script.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/devices");
         Assert.Equal(generation, cache.Generation);
@@ -59,7 +60,7 @@ public sealed class AuthenticationCacheTests
         await using var server = await InProcessServer.StartAsync();
         using var admin = server.Client(await server.AdminTokenAsync());
         await admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/devices");
-        var cache = server.App.Services.GetRequiredService<AuthenticationCache>();
+        var cache = server.App.Services.GetRequiredService<ReadCache>();
         var generation = cache.Generation;
         Assert.NotEqual(0, cache.Count);
 
@@ -96,9 +97,46 @@ public sealed class AuthenticationCacheTests
     }
 
     [Fact]
+    public async Task OpeningASession_ReadsTheDeviceAndRulesOnce_AndSeesTheNextChangeAtOnce()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        using var admin = server.Client(await server.AdminTokenAsync());
+        await admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/devices", new CreateDeviceRequest("press-1", "plant-2"));
+        await admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/devices/press-1/endpoints", new CreateEndpointRequest("ssh", "127.0.0.1", 22, "ssh"));
+        var cache = server.App.Services.GetRequiredService<ReadCache>();
+
+        // Offline is decided after the device, its endpoint and the rules were read: the next attempt finds them kept.
+        await ExpectProblemAsync(admin, HttpStatusCode.Conflict, ProblemCodes.DeviceOffline);
+        var generation = cache.Generation;
+        Assert.True(cache.TryGet<Device>("device-graph:press-1", out var kept));
+        Assert.Contains(kept.Endpoints, e => e.Name == "ssh");
+        await ExpectProblemAsync(admin, HttpStatusCode.Conflict, ProblemCodes.DeviceOffline);
+        Assert.Equal(generation, cache.Generation);
+        Assert.True(cache.TryGet<Device>("device-graph:press-1", out var again));
+        Assert.Same(kept, again);
+
+        // A committed rule refuses the very next opening, with its reason.
+        await admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Put, "/api/v1/remote-access/rules", new StageRuleRequest("group", "plant-2", false));
+        await admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Post, "/api/v1/remote-access/commit");
+        var refusal = await ExpectProblemAsync(admin, HttpStatusCode.Conflict, ProblemCodes.RemoteAccessDisabled);
+        Assert.Contains("disabled by group plant-2", refusal, StringComparison.Ordinal);
+
+        // So does a removed endpoint.
+        await admin.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, "/api/v1/devices/press-1/endpoints/ssh");
+        await ExpectProblemAsync(admin, HttpStatusCode.NotFound, ProblemCodes.EndpointNotFound);
+    }
+
+    private static async Task<string> ExpectProblemAsync(HttpClient client, HttpStatusCode status, string code)
+    {
+        var body = await client.ExpectAsync(status, HttpMethod.Post, "/api/v1/sessions", new CreateSessionRequest("press-1", "ssh"));
+        Assert.Contains($"\"{code}\"", body, StringComparison.Ordinal);
+        return body;
+    }
+
+    [Fact]
     public void ALookUpThatAWriteOvertook_IsNotKept()
     {
-        var cache = new AuthenticationCache();
+        var cache = new ReadCache();
         var before = cache.Generation;
         cache.Invalidate();
 

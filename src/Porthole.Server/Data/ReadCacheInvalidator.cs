@@ -1,18 +1,17 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Porthole.Server.Data;
 
-namespace Porthole.Server.Identity;
+namespace Porthole.Server.Data;
 
 /// <summary>
-/// Invalidates the <see cref="AuthenticationCache"/> after every committed write except an audit append: a
+/// Invalidates the <see cref="ReadCache"/> after every committed write except an audit append: a
 /// <c>SaveChanges</c> with any other change, every bulk <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> or raw statement,
 /// and every explicit transaction's commit. It does not try to tell which writes matter to authentication: writes
 /// are rare next to reads, and a rule that lists entity types would silently go stale when one is added. Audit
 /// appends are exempt because every session makes two.
 /// </summary>
-public sealed class IdentityChangeInterceptor(AuthenticationCache cache) : SaveChangesInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
+public sealed class ReadCacheInvalidator(ReadCache cache) : SaveChangesInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 
-namespace Porthole.Server.Identity;
+namespace Porthole.Server.Data;
 
 /// <summary>
-/// What recent authentications found, keyed by the secret's SHA-256, so that the requests of one session (and of a
-/// busy console) do not each read the token, the user's grants and the group tree again. An entry is used only while
-/// no write has been committed since the read it came from, and for at most <see cref="MaxAge"/>
-/// (docs/design/access-control.md, "Authentication cache").
+/// What recent reads on the paths every session takes found, so that the requests of one session (and of a busy
+/// console) do not each read them again: authentications (keyed by the secret's SHA-256, never the secret), the
+/// device a session is opened to with its endpoints and tags, and the remote-access rules. An entry is used only
+/// while no write has been committed since the read it came from, and for at most <see cref="MaxAge"/>
+/// (docs/design/access-control.md, "Read cache"). Values are shared between requests and never changed.
 /// </summary>
-public sealed class AuthenticationCache
+public sealed class ReadCache
 {
     /// <summary>
     /// How long an entry may be used at most. Writes through this server invalidate at once; this bounds what it
@@ -22,7 +23,7 @@ public sealed class AuthenticationCache
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private long _generation;
 
-    /// <summary>Moves on after every committed write that could change an answer (<see cref="IdentityChangeInterceptor"/>).</summary>
+    /// <summary>Moves on after every committed write that could change an answer (<see cref="ReadCacheInvalidator"/>).</summary>
     public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Entries held now (for tests and diagnostics).</summary>
@@ -71,6 +72,27 @@ public sealed class AuthenticationCache
 
         // An invalidation between the check above and the store must not leave this entry behind: it carries the old
         // generation, so TryGet refuses it anyway.
+    }
+
+    /// <summary>
+    /// The value under <paramref name="key"/> if it is current, else what <paramref name="read"/> finds, stored unless
+    /// a write was committed while it read. A <c>null</c> (nothing found) is not stored.
+    /// </summary>
+    public async Task<T?> GetOrReadAsync<T>(string key, Func<Task<T?>> read) where T : class
+    {
+        if (TryGet<T>(key, out var cached))
+        {
+            return cached;
+        }
+
+        var generation = Generation;
+        var found = await read().ConfigureAwait(false);
+        if (found is not null)
+        {
+            Add(key, found, generation);
+        }
+
+        return found;
     }
 
     private sealed record Entry(object Value, long Generation, long StoredAt);
