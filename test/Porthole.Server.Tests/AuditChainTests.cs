@@ -1,6 +1,10 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Porthole.Protocol.Api;
+using Porthole.Server.Audit;
+using Porthole.Server.Data;
 using Porthole.Server.Tests.Support;
 
 namespace Porthole.Server.Tests;
@@ -46,6 +50,36 @@ public sealed class AuditChainTests : IAsyncLifetime
 
         Assert.True(result.Intact, result.Reason);
         Assert.True(result.Records >= 6, $"expected login and 5 registrations, found {result.Records}");
+    }
+
+    [Fact]
+    public async Task RecordsOfBothWritePaths_ReadBackAsWritten_AndTheChainHolds()
+    {
+        // A record alone takes one statement past the change tracker; one with other pending changes is saved with them.
+        await using (var scope = _server.App.Services.CreateAsyncScope())
+        {
+            var audit = scope.ServiceProvider.GetRequiredService<AuditLog>();
+            await audit.WriteAsync("user:admin", "test.alone", null);
+            await audit.WriteAsync("user:admin", "test.alone", "device:gw-0/ssh", AuditOutcomes.Failure, "détail ✓ 'quoted'", "127.0.0.1");
+        }
+
+        await using (var scope = _server.App.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortholeDbContext>();
+            db.DeviceGroups.Add(new DeviceGroup { Id = Guid.NewGuid().ToString("N"), Name = "plant-9" });
+            await scope.ServiceProvider.GetRequiredService<AuditLog>().WriteAsync("user:admin", "test.with-changes", "group:plant-9");
+            Assert.True(await db.DeviceGroups.AsNoTracking().AnyAsync(g => g.Name == "plant-9"));
+        }
+
+        var verification = await VerifyAsync();
+        Assert.True(verification.Intact, verification.Reason);
+        var page = Api.Read<AuditPage>(await _admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/audit?action=test&pageSize=10"));
+        Assert.Equal(["test.with-changes", "test.alone", "test.alone"], page.Entries.Select(e => e.Action));
+        var detailed = page.Entries[1];
+        Assert.Equal(("device:gw-0/ssh", "failure", "détail ✓ 'quoted'", "127.0.0.1"), (detailed.Target, detailed.Outcome, detailed.Detail, detailed.ClientAddress));
+        Assert.Null(page.Entries[2].Target);
+        Assert.True(page.Entries[0].Sequence == page.Entries[1].Sequence + 1 && page.Entries[1].Sequence == page.Entries[2].Sequence + 1);
+        Assert.InRange(DateTimeOffset.UtcNow - page.Entries[2].At, TimeSpan.Zero, TimeSpan.FromMinutes(1));
     }
 
     [Fact]

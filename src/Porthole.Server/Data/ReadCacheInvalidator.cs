@@ -56,13 +56,13 @@ public sealed class ReadCacheInvalidator(ReadCache cache) : SaveChangesIntercept
 
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        cache.Invalidate();
+        InvalidateUnlessAuditAppend(eventData.Context);
         return result;
     }
 
     public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        cache.Invalidate();
+        InvalidateUnlessAuditAppend(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
@@ -72,6 +72,15 @@ public sealed class ReadCacheInvalidator(ReadCache cache) : SaveChangesIntercept
     {
         cache.Invalidate();
         return Task.CompletedTask;
+    }
+
+    /// <summary>A statement: anything may have changed, unless it was the audit log's own append.</summary>
+    private void InvalidateUnlessAuditAppend(DbContext? context)
+    {
+        if (context is not PortholeDbContext { AppendingAudit: true })
+        {
+            cache.Invalidate();
+        }
     }
 
     /// <summary>Before a save: remembers on the context whether it writes anything but audit records.</summary>
