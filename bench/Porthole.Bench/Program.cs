@@ -74,10 +74,13 @@ try
     foreach (var path in paths.OfType<PortholePath>())
     {
         var result = results[path.Key];
-        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions);
+        // The agents are read while the idle sessions are still open (see IdleLoad.SessionsAsync).
+        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions, whileOpen: async () =>
+        {
+            result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
+        });
         Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each");
-        result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
-        Log($"{path.Label,-24} {options.IdleAgents} idle agents: {result.IdleAgentKiB:0.0} KiB each");
+        Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each");
     }
 
     if (!options.Smoke)

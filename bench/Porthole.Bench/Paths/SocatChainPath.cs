@@ -6,9 +6,10 @@ namespace Porthole.Bench.Paths;
 /// <summary>
 /// Three <c>socat</c> relays in series in front of each target — the shape of Porthole's chain (CLI, server, agent)
 /// with nothing but copying in each process: 128 KiB buffers, <c>TCP_NODELAY</c>, no TLS, no framing. It shows what
-/// three relay processes cost on this machine by themselves, so that Porthole's added latency and set-up time can be
-/// read against that floor as well as against direct TCP and <c>ssh -L</c>'s two processes. No CPU per GB: socat
-/// forks a process per connection, gone before its time could be read.
+/// three relay processes cost on this machine by themselves, so that Porthole's added latency can be read against
+/// that floor as well as against direct TCP and <c>ssh -L</c>'s two processes. Its set-up time is no floor (each
+/// relay forks a process per connection), and it has no CPU per GB (those processes are gone before their time
+/// could be read).
 /// </summary>
 public sealed class SocatChainPath : BenchPath
 {
