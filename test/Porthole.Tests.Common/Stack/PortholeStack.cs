@@ -61,6 +61,42 @@ public sealed class PortholeStack : IAsyncLifetime
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
         var fingerprintLine = _server.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
         Fingerprint = fingerprintLine[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+        await WaitUntilAnsweringAsync(ServerUrl, TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>
+    /// Waits until the server completes a TLS handshake and answers <c>/healthz</c>. "Listening" comes before the
+    /// process has JIT-compiled its TLS and HTTP paths; on a CI machine loaded by the other test processes the first
+    /// handshake once took longer than the CLI's 15 s connect timeout, and the fixture's login failed (2026-12-06).
+    /// </summary>
+    private static async Task WaitUntilAnsweringAsync(Uri server, TimeSpan limit)
+    {
+        // A readiness probe only: the CLI calls that follow pin the certificate.
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator, UseProxy = false };
+        using var http = new HttpClient(handler) { Timeout = limit };
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(server, "/healthz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                // Not answering yet.
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"the server at {server} did not answer /healthz within {limit.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>
