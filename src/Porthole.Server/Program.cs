@@ -1,5 +1,8 @@
 using Porthole.Server.Hosting;
 
+// Before the host starts its threads, each of which may otherwise get a malloc arena of its own (see the type).
+MallocArenas.Limit(MallocArenas.Default);
+
 try
 {
     var app = ServerHost.Build(args);
