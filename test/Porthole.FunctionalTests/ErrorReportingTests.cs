@@ -46,6 +46,28 @@ public sealed class ErrorReportingTests(PortholeStack stack)
     }
 
     [Fact]
+    public async Task AServerThatAcceptsButNeverAnswersTls_IsReportedAsAConnectTimeout_NotAsASlowAnswer()
+    {
+        // Accepts TCP, then says nothing: the CLI's TLS handshake can never finish.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var environment = new Dictionary<string, string?>(stack.CliEnvironment)
+        {
+            ["PORTHOLE_CONFIG"] = Path.Combine(Path.GetTempPath(), "porthole-none-" + Guid.NewGuid().ToString("N"), "config.json"),
+            ["PORTHOLE_SERVER"] = $"https://127.0.0.1:{port}",
+            ["PORTHOLE_TOKEN"] = "pat_not-a-real-token",
+        };
+
+        var started = DateTime.UtcNow;
+        var result = await ProcessRunner.RunAsync(Binaries.Cli, ["devices", "list"], timeout: TimeSpan.FromSeconds(90), environment: environment);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("did not complete a connection (TCP and TLS) within 15 s", result.StandardError, StringComparison.Ordinal);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(80));
+    }
+
+    [Fact]
     public async Task Connect_WhenTargetRefuses_ReportsTheAgentsReason()
     {
         var device = NewName("refused");

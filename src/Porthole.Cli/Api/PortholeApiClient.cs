@@ -180,6 +180,7 @@ public sealed partial class PortholeApiClient : IDisposable
         }
 
         HttpResponseMessage response;
+        var started = TimeProvider.System.GetTimestamp();
         try
         {
             response = await _http.SendAsync(request, cancellationToken);
@@ -190,7 +191,10 @@ public sealed partial class PortholeApiClient : IDisposable
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"{Describe()} did not answer within {_http.Timeout.TotalSeconds:0} s", ex);
+            // .NET reports its connect timeout as a cancelled request too; the time taken tells the two apart.
+            throw new CliException(TimeProvider.System.GetElapsedTime(started) < _http.Timeout
+                ? $"{Describe()} did not complete a connection (TCP and TLS) within {Porthole.Tunnel.Transport.ServerTrust.ConnectTimeout.TotalSeconds:0} s"
+                : $"{Describe()} did not answer within {_http.Timeout.TotalSeconds:0} s", ex);
         }
 
         if (response.IsSuccessStatusCode)

@@ -11,6 +11,9 @@ namespace Porthole.Tunnel.Transport;
 /// </summary>
 public sealed record ServerTrust(string? Fingerprint = null, string? CaCertificatePath = null, bool Insecure = false)
 {
+    /// <summary>How long a new connection to the server may take, TCP and TLS handshake together.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>The system's roots and the usual host-name checks.</summary>
     public static ServerTrust System { get; } = new();
 
@@ -94,7 +97,7 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
         UseCookies = false,
         AllowAutoRedirect = false,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        ConnectTimeout = TimeSpan.FromSeconds(15),
+        ConnectTimeout = ConnectTimeout,
         ConnectCallback = ConnectAsync,
     };
 
