@@ -44,11 +44,21 @@ public sealed class PortholeStack : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Sshd = await SshdFixture.StartAsync();
-        await StartServerAsync("https://127.0.0.1:0");
+        try
+        {
+            Sshd = await SshdFixture.StartAsync();
+            await StartServerAsync("https://127.0.0.1:0");
 
-        var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
-        Assert.True(login.ExitCode == 0, "login failed: " + login);
+            var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
+            Assert.True(login.ExitCode == 0, "login failed: " + login);
+        }
+        catch
+        {
+            // Tests that make their own stack call this before their try/finally: a failed start must not leave the
+            // server and sshd running for the rest of the suite (one did, on 2026-12-06).
+            await DisposeAsync();
+            throw;
+        }
     }
 
     private async Task StartServerAsync(string url)
