@@ -7,7 +7,7 @@ namespace Porthole.Server.Data;
 /// <summary>
 /// Invalidates the <see cref="ReadCache"/> after every committed write except an audit append: a
 /// <c>SaveChanges</c> with any other change, every bulk <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> or raw statement,
-/// and every explicit transaction's commit. It does not try to tell which writes matter to authentication: writes
+/// and every explicit transaction's commit. It does not try to tell which writes matter to a cached answer: writes
 /// are rare next to reads, and a rule that lists entity types would silently go stale when one is added. Audit
 /// appends are exempt because every session makes two.
 /// </summary>

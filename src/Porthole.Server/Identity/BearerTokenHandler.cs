@@ -69,17 +69,10 @@ public sealed class BearerTokenHandler(
     private async Task<AuthenticateResult> AuthenticateDeviceAsync(string secret)
     {
         var hash = SecretTokens.Hash(secret);
-        var key = "device:" + hash;
-        if (!cache.TryGet<ValidDevice>(key, out var device))
+        var device = await cache.GetOrReadAsync("device:" + hash, () => LookUpDeviceAsync(hash));
+        if (device is null)
         {
-            var generation = cache.Generation;
-            device = await LookUpDeviceAsync(hash);
-            if (device is null)
-            {
-                return Fail("the device credential is not valid (the device was removed or its credential revoked)");
-            }
-
-            cache.Add(key, device, generation);
+            return Fail("the device credential is not valid (the device was removed or its credential revoked)");
         }
 
         return Success([new(PortholeClaims.DeviceId, device.Id), new(PortholeClaims.DeviceName, device.Name)]);
