@@ -69,6 +69,22 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(value notExecuted)))
 done
 passed=$((passed + bench_passed)); failed=$((failed + bench_failed))
+# CI keeps only the tail of this output: name each failed test and the start of its message right above the totals.
+if [ "$failed" -ne 0 ]; then
+  echo "Failed tests:"
+  python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for result in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
+        if result.get("outcome") in ("Passed", "NotExecuted"):
+            continue
+        message = result.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip()
+        print(f"  {result.get('testName')} [{result.get('outcome')}, {result.get('duration')}]")
+        for line in message.splitlines()[:6]:
+            print(f"    {line[:300]}")
+PY
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
