@@ -75,11 +75,12 @@ try
     {
         var result = results[path.Key];
         // The agents are read while the idle sessions are still open (see IdleLoad.SessionsAsync).
-        result.IdleSessionKiB = await IdleLoad.SessionsAsync(path, options.IdleSessions, whileOpen: async () =>
+        var idle = await IdleLoad.SessionsAsync(path, options.IdleSessions, whileOpen: async () =>
         {
             result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
         });
-        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each");
+        (result.IdleSessionKiB, result.IdleSessionCpuPercent) = (idle.KiBPerSession, idle.CorePercentPer1000);
+        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each, server CPU while they idle {result.IdleSessionCpuPercent:0.00} % of a core per 1 000");
         Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each");
     }
 

@@ -14,18 +14,22 @@ public static class IdleLoad
     /// <summary>Smoke mode: no settling, no induced GC, one read — the figure only has to exist.</summary>
     public static bool Quick { get; set; }
 
-    /// <summary>How long idle sessions stay open after the reading, for <c>dotnet-gcdump</c> (<c>--hold-idle</c>).</summary>
+    /// <summary>How long idle sessions and agents stay connected after their reading, for <c>dotnet-gcdump</c> (<c>--hold-idle</c>).</summary>
     public static TimeSpan Hold { get; set; }
 
     private static TimeSpan WindDown => Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2);
 
+    /// <summary>How long the server's CPU is counted while the sessions sit idle.</summary>
+    private static TimeSpan IdleCpuWindow => Quick ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Opens <paramref name="count"/> sessions through the echo forward, proves each carries a byte, leaves them
-    /// idle and returns the server's PSS growth per session in KiB. <paramref name="whileOpen"/> runs after the reading,
-    /// before the sessions close: a reading taken after they closed would start from a heap with their freed memory in
-    /// it, which the next connections fill without adding pages (the idle agents read 5–7 KiB each that way).
+    /// idle and reads the server's PSS growth per session and the CPU it spends while they idle (keep-alive pings,
+    /// timers, garbage collection). <paramref name="whileOpen"/> runs after the readings, before the sessions close: a
+    /// reading taken after they closed would start from a heap with their freed memory in it, which the next
+    /// connections fill without adding pages (the idle agents read 5–7 KiB each that way).
     /// </summary>
-    public static async Task<double> SessionsAsync(PortholePath path, int count, Func<Task>? whileOpen = null)
+    public static async Task<IdleSessionsReading> SessionsAsync(PortholePath path, int count, Func<Task>? whileOpen = null)
     {
         var before = await SettledPssAsync(path.ServerPid);
         var sockets = new List<Socket>(count);
@@ -44,18 +48,17 @@ public static class IdleLoad
             }
 
             var after = await SettledPssAsync(path.ServerPid);
-            if (Hold > TimeSpan.Zero)
-            {
-                Console.Error.WriteLine($"holding {count} idle sessions for {Hold.TotalSeconds:0} s: server pid {path.ServerPid}");
-                await Task.Delay(Hold);
-            }
+            var cpuBefore = ProcStats.CpuSeconds(path.ServerPid);
+            await Task.Delay(IdleCpuWindow);
+            var idleCpu = (ProcStats.CpuSeconds(path.ServerPid) - cpuBefore) / IdleCpuWindow.TotalSeconds;
+            await HoldAsync(count, "idle sessions", path.ServerPid);
 
             if (whileOpen is not null)
             {
                 await whileOpen();
             }
 
-            return (after - before) / (double)count;
+            return new IdleSessionsReading((after - before) / (double)count, 100 * idleCpu * 1000 / count);
         }
         finally
         {
@@ -121,6 +124,7 @@ public static class IdleLoad
             });
 
             var after = await SettledPssAsync(path.ServerPid);
+            await HoldAsync(count, "idle agents", path.ServerPid);
             return (after - before) / (double)count;
         }
         finally
@@ -134,6 +138,15 @@ public static class IdleLoad
 
             await Task.WhenAll(readers.Where(r => r is not null)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await Task.Delay(WindDown);
+        }
+    }
+
+    private static async Task HoldAsync(int count, string what, int serverPid)
+    {
+        if (Hold > TimeSpan.Zero)
+        {
+            Console.Error.WriteLine($"holding {count} {what} for {Hold.TotalSeconds:0} s: server pid {serverPid}");
+            await Task.Delay(Hold);
         }
     }
 
@@ -172,3 +185,6 @@ public static class IdleLoad
         return (long)Stats.Median(samples);
     }
 }
+
+/// <summary>What idle sessions cost the server: PSS per session, and CPU while they idle in % of one core per 1 000.</summary>
+public readonly record struct IdleSessionsReading(double KiBPerSession, double CorePercentPer1000);

@@ -38,6 +38,7 @@ public static class JsonReport
                 ["serverCpuSecondsPerGB"] = N(p.ServerCpuPerGB),
                 ["chainCpuSecondsPerGB"] = N(p.ChainCpuPerGB),
                 ["serverKiBPerIdleSession"] = N(p.IdleSessionKiB),
+                ["serverIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionCpuPercent),
                 ["serverKiBPerIdleAgent"] = N(p.IdleAgentKiB),
             });
         }

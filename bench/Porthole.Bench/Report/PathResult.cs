@@ -35,6 +35,9 @@ public sealed class PathResult(string key, string label)
 
     public double? IdleSessionKiB { get; set; }
 
+    /// <summary>The server's CPU while the idle sessions sit idle, in % of one core per 1 000 sessions.</summary>
+    public double? IdleSessionCpuPercent { get; set; }
+
     public double? IdleAgentKiB { get; set; }
 
     public double MedianGbps(string test) => Stats.Median(Throughput[test]);

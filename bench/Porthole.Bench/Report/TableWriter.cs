@@ -17,12 +17,12 @@ public static class TableWriter
         Line($"Machine: {run.Machine}. Run {run.FinishedAt:yyyy-MM-dd HH:mm} UTC, {run.Elapsed.TotalMinutes:0.0} min{(run.Options.Smoke ? ", SMOKE (figures are not meaningful)" : "")}.");
         Line($"Throughput: median of {run.Options.Repeats} × {F(run.Options.Duration, "0.#")} s iperf3 runs; latency: {run.Options.RoundTrips} (1 B) / {run.Options.RoundTrips / 2} (4 KiB) round trips; set-up: {run.Options.SetUps} sessions after {run.Options.SetUpWarmUps} unmeasured, each after a {run.Options.SetUpGapMs} ms pause.");
         Line("");
-        Line("| path | 1 stream ↑ Gbit/s | 1 stream ↓ | 8 streams ↑ | 8 streams ↓ | RTT 1 B p50 / p99 / p99.9 µs | RTT 4 KiB p50 / p99 / p99.9 µs | set-up p50 / p99 ms | server CPU s/GB | chain CPU s/GB | server KiB / idle session | server KiB / idle agent |");
-        Line("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Line("| path | 1 stream ↑ Gbit/s | 1 stream ↓ | 8 streams ↑ | 8 streams ↓ | RTT 1 B p50 / p99 / p99.9 µs | RTT 4 KiB p50 / p99 / p99.9 µs | set-up p50 / p99 ms | server CPU s/GB | chain CPU s/GB | server KiB / idle session | server idle CPU % per 1 000 sessions | server KiB / idle agent |");
+        Line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var p in run.Paths)
         {
             Line($"| {p.Label} | {string.Join(" | ", PathResult.ThroughputTests.Select(t => F(p.MedianGbps(t), "0.00")))} | {Rtt(p.Rtt1)} | {Rtt(p.Rtt4K)} | "
-                + $"{(p.SetUpMs is null ? "–" : $"{F(p.SetUpMs.P50, "0.00")} / {F(p.SetUpMs.P99, "0.00")}")} | {F(p.ServerCpuPerGB, "0.00")} | {F(p.ChainCpuPerGB, "0.00")} | {F(p.IdleSessionKiB, "0.0")} | {F(p.IdleAgentKiB, "0.0")} |");
+                + $"{(p.SetUpMs is null ? "–" : $"{F(p.SetUpMs.P50, "0.00")} / {F(p.SetUpMs.P99, "0.00")}")} | {F(p.ServerCpuPerGB, "0.00")} | {F(p.ChainCpuPerGB, "0.00")} | {F(p.IdleSessionKiB, "0.0")} | {F(p.IdleSessionCpuPercent, "0.00")} | {F(p.IdleAgentKiB, "0.0")} |");
         }
 
         Line("");

@@ -75,6 +75,73 @@ public sealed class SilentPeerStreamTests
     }
 
     [Fact]
+    public async Task ManyStreams_AreCheckedASliceAtATime_SoSilentPeersAreFoundSpreadOverOnePeriod()
+    {
+        // 32 streams start waiting at the same instant on silent peers. Their silence limit (2 s) passes for all of
+        // them at once, but each tick of the shared watch checks one slice of them: on a server, the keep-alive
+        // pings those checks send then leave spread over the period instead of in one burst (issue 7).
+        var time = new FakeTimeProvider();
+        var pairs = new List<SocketPair>();
+        var streams = new List<SilentPeerStream>();
+        for (var i = 0; i < 32; i++)
+        {
+            var pair = await SocketPair.CreateAsync();
+            pairs.Add(pair);
+            streams.Add(new SilentPeerStream(pair.LeftStream, OneSecond, time));
+        }
+
+        try
+        {
+            var reads = streams.Select(stream => stream.ReadAsync(new byte[16]).AsTask()).ToList();
+            var period = TimeSpan.FromSeconds(0.5); // a quarter of the silence limit
+            var tick = period / 16;
+
+            time.Advance(TimeSpan.FromSeconds(2) - tick);
+            await Task.Delay(50);
+            Assert.DoesNotContain(reads, read => read.IsCompleted);
+
+            // The first tick past the limit finds only its own slice's streams.
+            time.Advance(tick);
+            var first = await CompletedAsync(reads, atLeast: 1);
+            Assert.InRange(first, 1, 4);
+
+            // Within one period, every slice has had its tick.
+            time.Advance(period);
+            Assert.Equal(32, await CompletedAsync(reads, atLeast: 32));
+            foreach (var read in reads)
+            {
+                await Assert.ThrowsAsync<PeerSilentException>(() => read);
+            }
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            foreach (var pair in pairs)
+            {
+                pair.Dispose();
+            }
+        }
+
+        static async Task<int> CompletedAsync(List<Task<int>> reads, int atLeast)
+        {
+            // A failed read completes on the thread pool just after the check: wait for the expected ones, then a
+            // moment more, so that a read which should not have failed would be counted.
+            var deadline = DateTime.UtcNow + Timeouts.Short;
+            while (reads.Count(read => read.IsCompleted) < atLeast && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            await Task.Delay(100);
+            return reads.Count(read => read.IsCompleted);
+        }
+    }
+
+    [Fact]
     public async Task ManyStreams_ShareOneTimer_AndEachIsJudgedOnItsOwn()
     {
         var time = new CountingTimeProvider();
