@@ -11,8 +11,9 @@ namespace Porthole.Tunnel.Frames;
 /// One leg of a session as the server's <see cref="FrameRelay"/> holds it: the decrypted pipes of a connection whose
 /// WebSocket handshake is done, read and written frame by frame with no <see cref="WebSocket"/> object in between.
 /// Writes are serialised by a lock, because two parties write to a leg: the relay direction that forwards to it, and
-/// the other direction answering this leg's pings. Like <see cref="SilentPeerStream"/>, a leg pings its peer every
-/// keep-alive interval and gives it up when a read has waited past the silence limit.
+/// the other direction answering this leg's pings. Like <see cref="SilentPeerStream"/>, a leg gives its peer up when a
+/// read has waited past the silence limit, and pings it every keep-alive interval unless the two have kept each other
+/// informed meanwhile.
 /// </summary>
 public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
 {
@@ -30,6 +31,8 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
     private readonly SilentPeerWatch _watch;
     private long _waitingSince;
     private long _lastPing;
+    private long _lastHeard;
+    private long _lastSent;
     private volatile bool _silent;
     private int _stopped;
 
@@ -55,7 +58,7 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _silenceLimit = (long)(keepAlive.SilenceLimit.TotalSeconds * _time.TimestampFrequency);
         _pingInterval = (long)(keepAlive.Interval.TotalSeconds * _time.TimestampFrequency);
-        _lastPing = _time.GetTimestamp();
+        _lastPing = _lastHeard = _lastSent = _time.GetTimestamp();
         _watch = SilentPeerWatch.For(_time, keepAlive);
         _watch.Add(this);
     }
@@ -80,7 +83,13 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
         Volatile.Write(ref _waitingSince, Math.Max(1, _time.GetTimestamp()));
         try
         {
-            return await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var result = await Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (!result.Buffer.IsEmpty)
+            {
+                Volatile.Write(ref _lastHeard, _time.GetTimestamp());
+            }
+
+            return result;
         }
         finally
         {
@@ -110,6 +119,7 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
     internal async ValueTask<bool> FlushAsync(CancellationToken cancellationToken)
     {
         var result = await _batch.FlushAsync(Output, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _lastSent, _time.GetTimestamp());
         return !result.IsCompleted && !result.IsCanceled;
     }
 
@@ -230,8 +240,13 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
             return;
         }
 
-        // Ping only when the leg is free: a leg busy with frames is visibly alive to its peer already.
-        if (now - Volatile.Read(ref _lastPing) >= _pingInterval && Volatile.Read(ref _stopped) == 0 && _writeLock.Wait(0))
+        // A ping is for a peer we have not heard from, or that has not heard from us, within the interval. A peer that
+        // pings us itself (the agent and the CLI do) hears our pongs and we its pings: pinging it too would double the
+        // keep-alive traffic of every idle session (issue 7). A browser never pings, so its leg is pinged. And only
+        // when the leg is free: a leg busy with frames is visibly alive to its peer already.
+        if (now - Volatile.Read(ref _lastPing) >= _pingInterval
+            && (now - Volatile.Read(ref _lastHeard) >= _pingInterval || now - Volatile.Read(ref _lastSent) >= _pingInterval)
+            && Volatile.Read(ref _stopped) == 0 && _writeLock.Wait(0))
         {
             Volatile.Write(ref _lastPing, now);
             _ = PingLockedAsync();

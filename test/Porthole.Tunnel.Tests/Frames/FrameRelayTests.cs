@@ -148,6 +148,36 @@ public sealed class FrameRelayTests
     }
 
     [Fact]
+    public async Task PeerThatPingsItself_IsAnsweredButNotPinged_UntilItGoesQuiet()
+    {
+        var time = new FakeTimeProvider();
+        var keepAlive = new KeepAliveSettings(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15));
+        using var client = await WebSocketPair.CreateAsync();
+        using var agent = await WebSocketPair.CreateAsync();
+        var relay = FrameRelay.RunAsync(client.ServerLeg("client", keepAlive, time), agent.ServerLeg("agent", keepAlive, time));
+        var agentPeer = agent.Sockets.RightStream;
+
+        // The agent pings at 10 s (as its WebSocket does every interval) and gets its pong.
+        time.Advance(TimeSpan.FromSeconds(10));
+        await agentPeer.WriteAsync(Masked(FrameOpcode.Ping, "agent"u8));
+        Assert.Equal(Unmasked(FrameOpcode.Pong, "agent"u8), await ReadExactlyAsync(agentPeer, 2 + 5));
+
+        // At 16 s the agent has heard from the server and the server from the agent within the interval: no ping for
+        // it (the quiet client leg is pinged, as SilentPeer_IsPingedEveryInterval_AndGivenUpAfterTheLimit shows).
+        time.Advance(TimeSpan.FromSeconds(6));
+        var first = new byte[1];
+        var read = agentPeer.ReadAsync(first).AsTask();
+        await Task.Delay(300);
+        Assert.False(read.IsCompleted, "the agent, which pings on its own, was pinged");
+
+        // Quiet for 15 s since its ping, the agent is pinged.
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await read.WaitAsync(Timeouts.Short));
+        Assert.Equal(0x89, first[0]);
+        await WebSocketPair.AbortBothAsync(client, agent, relay);
+    }
+
+    [Fact]
     public async Task FrameUpToTheLimit_LeavesWhole_EvenWhenItArrivesInPieces()
     {
         using var client = await WebSocketPair.CreateAsync();
