@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Text;
 using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Timing;
 using Porthole.Tunnel.Transport;
 
 namespace Porthole.Tunnel.Frames;
@@ -15,7 +16,7 @@ namespace Porthole.Tunnel.Frames;
 /// read has waited past the silence limit, and pings it every keep-alive interval unless the two have kept each other
 /// informed meanwhile.
 /// </summary>
-public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
+public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
 {
     private static readonly ReadOnlyMemory<byte> PingPayload = "porthole"u8.ToArray();
 
@@ -28,7 +29,7 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
     private readonly KeepAliveSettings _keepAlive;
     private readonly long _silenceLimit;
     private readonly long _pingInterval;
-    private readonly SilentPeerWatch _watch;
+    private readonly SharedCheckTimer _watch;
     private long _waitingSince;
     private long _lastPing;
     private long _lastHeard;
@@ -59,7 +60,7 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
         _silenceLimit = (long)(keepAlive.SilenceLimit.TotalSeconds * _time.TimestampFrequency);
         _pingInterval = (long)(keepAlive.Interval.TotalSeconds * _time.TimestampFrequency);
         _lastPing = _lastHeard = _lastSent = _time.GetTimestamp();
-        _watch = SilentPeerWatch.For(_time, keepAlive);
+        _watch = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
         _watch.Add(this);
     }
 
@@ -229,7 +230,7 @@ public sealed class FrameLeg : IWatchedPeer, IAsyncDisposable
         _writeLock.Release();
     }
 
-    void IWatchedPeer.Check()
+    void IPeriodicCheck.Check()
     {
         var now = _time.GetTimestamp();
         var since = Volatile.Read(ref _waitingSince);

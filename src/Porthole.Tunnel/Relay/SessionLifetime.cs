@@ -1,17 +1,21 @@
+using Porthole.Tunnel.Timing;
+
 namespace Porthole.Tunnel.Relay;
 
 /// <summary>
 /// Ends a session that has been idle too long, has lived too long, or that someone ended (<see cref="End"/>). The relay calls <see cref="Touch"/> for
-/// every message; that is a single timestamp write, and a coarse timer compares it — so the hot path never
-/// reschedules a timer (the trick of YARP's ActivityCancellationTokenSource, without its per-call cost).
-/// Time comes from a <see cref="TimeProvider"/>, so tests use a fake clock.
+/// every message; that is a single timestamp write, and a coarse check compares it — so the hot path never
+/// reschedules a timer (the trick of YARP's ActivityCancellationTokenSource, without its per-call cost). The checks of
+/// all sessions with the same clock and idle limit share one timer (<see cref="SharedCheckTimer"/>): a timer each cost
+/// a server with 9 000 idle sessions 9 000 timer callbacks a second. Time comes from a <see cref="TimeProvider"/>, so
+/// tests use a fake clock.
 /// </summary>
-public sealed class SessionLifetime : IDisposable
+public sealed class SessionLifetime : IPeriodicCheck, IDisposable
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _idle;
     private readonly long _deadline;
-    private readonly ITimer _timer;
+    private readonly SharedCheckTimer _timer;
     private readonly TaskCompletionSource<string> _expired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivity;
 
@@ -22,9 +26,8 @@ public sealed class SessionLifetime : IDisposable
         _lastActivity = time.GetTimestamp();
         _deadline = _lastActivity + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
 
-        // Checking a few times per idle period bounds the overshoot to a quarter of it (at most a second).
-        var period = TimeSpan.FromTicks(Math.Clamp(idle.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
-        _timer = time.CreateTimer(_ => Check(), null, period, period);
+        _timer = SharedCheckTimer.ForLimit(time, idle);
+        _timer.Add(this);
     }
 
     /// <summary>Completes with a readable reason when the session must end.</summary>
@@ -36,7 +39,7 @@ public sealed class SessionLifetime : IDisposable
     /// <summary>Records activity (a message relayed in either direction).</summary>
     public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
-    private void Check()
+    void IPeriodicCheck.Check()
     {
         var now = _time.GetTimestamp();
         if (now >= _deadline)
@@ -52,5 +55,5 @@ public sealed class SessionLifetime : IDisposable
     private static string Describe(TimeSpan span) =>
         span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose() => _timer.Remove(this);
 }

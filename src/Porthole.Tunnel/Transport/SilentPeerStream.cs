@@ -1,3 +1,5 @@
+using Porthole.Tunnel.Timing;
+
 namespace Porthole.Tunnel.Transport;
 
 /// <summary>
@@ -6,15 +8,15 @@ namespace Porthole.Tunnel.Transport;
 /// <see cref="PeerSilentException"/> (so the WebSocket, and the session on it, ends with that reason). Time is
 /// counted only while a read is pending, so a peer we are not reading from (back-pressure) is never judged.
 /// The peer is kept talking by the WebSocket's pings every <see cref="KeepAliveSettings.Interval"/>. The checks of all
-/// streams with the same clock and limit share one timer (<see cref="SilentPeerWatch"/>).
+/// streams with the same clock and limit share one timer (<see cref="SharedCheckTimer"/>).
 /// </summary>
-public sealed class SilentPeerStream : LayeredStream, IWatchedPeer
+public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
 {
     private readonly TimeProvider _time;
     private readonly long _limit;
     private readonly TimeSpan _silenceLimit;
     private readonly CancellationTokenSource _silent = new();
-    private readonly SilentPeerWatch _watch;
+    private readonly SharedCheckTimer _watch;
     private readonly WriteBatch _batch = new();
 
     // 0 when no read is pending, else the timestamp the current wait began.
@@ -27,7 +29,7 @@ public sealed class SilentPeerStream : LayeredStream, IWatchedPeer
         _silenceLimit = keepAlive.SilenceLimit;
         _limit = (long)(_silenceLimit.TotalSeconds * _time.TimestampFrequency);
 
-        _watch = SilentPeerWatch.For(_time, keepAlive);
+        _watch = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
         _watch.Add(this);
     }
 
@@ -74,7 +76,7 @@ public sealed class SilentPeerStream : LayeredStream, IWatchedPeer
     public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
 
     /// <summary>Called by the watch on every tick: ends the connection once a read has waited past the limit.</summary>
-    void IWatchedPeer.Check()
+    void IPeriodicCheck.Check()
     {
         var since = Volatile.Read(ref _waitingSince);
         if (since != 0 && _time.GetTimestamp() - since >= _limit && !_silent.IsCancellationRequested)
