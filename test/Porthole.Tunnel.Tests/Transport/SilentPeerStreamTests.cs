@@ -78,52 +78,29 @@ public sealed class SilentPeerStreamTests
     public async Task ManyStreams_AreCheckedASliceAtATime_SoSilentPeersAreFoundSpreadOverOnePeriod()
     {
         // 32 streams start waiting at the same instant on silent peers. Their silence limit (2 s) passes for all of
-        // them at once, but each tick of the shared watch checks one slice of them: on a server, the keep-alive
+        // them at once, but each tick of the shared timer checks one slice of them: on a server, the keep-alive
         // pings those checks send then leave spread over the period instead of in one burst (issue 7).
         var time = new FakeTimeProvider();
-        var pairs = new List<SocketPair>();
-        var streams = new List<SilentPeerStream>();
-        for (var i = 0; i < 32; i++)
+        await using var watched = await WatchedStreams.CreateAsync(32, time);
+        var reads = watched.Streams.Select(stream => stream.ReadAsync(new byte[16]).AsTask()).ToList();
+        var period = TimeSpan.FromSeconds(0.5); // a quarter of the silence limit
+        var tick = period / 16;
+
+        time.Advance(TimeSpan.FromSeconds(2) - tick);
+        await Task.Delay(50);
+        Assert.DoesNotContain(reads, read => read.IsCompleted);
+
+        // The first tick past the limit finds only its own slice's streams.
+        time.Advance(tick);
+        var first = await CompletedAsync(reads, atLeast: 1);
+        Assert.InRange(first, 1, 4);
+
+        // Within one period, every slice has had its tick.
+        time.Advance(period);
+        Assert.Equal(32, await CompletedAsync(reads, atLeast: 32));
+        foreach (var read in reads)
         {
-            var pair = await SocketPair.CreateAsync();
-            pairs.Add(pair);
-            streams.Add(new SilentPeerStream(pair.LeftStream, OneSecond, time));
-        }
-
-        try
-        {
-            var reads = streams.Select(stream => stream.ReadAsync(new byte[16]).AsTask()).ToList();
-            var period = TimeSpan.FromSeconds(0.5); // a quarter of the silence limit
-            var tick = period / 16;
-
-            time.Advance(TimeSpan.FromSeconds(2) - tick);
-            await Task.Delay(50);
-            Assert.DoesNotContain(reads, read => read.IsCompleted);
-
-            // The first tick past the limit finds only its own slice's streams.
-            time.Advance(tick);
-            var first = await CompletedAsync(reads, atLeast: 1);
-            Assert.InRange(first, 1, 4);
-
-            // Within one period, every slice has had its tick.
-            time.Advance(period);
-            Assert.Equal(32, await CompletedAsync(reads, atLeast: 32));
-            foreach (var read in reads)
-            {
-                await Assert.ThrowsAsync<PeerSilentException>(() => read);
-            }
-        }
-        finally
-        {
-            foreach (var stream in streams)
-            {
-                await stream.DisposeAsync();
-            }
-
-            foreach (var pair in pairs)
-            {
-                pair.Dispose();
-            }
+            await Assert.ThrowsAsync<PeerSilentException>(() => read);
         }
 
         static async Task<int> CompletedAsync(List<Task<int>> reads, int atLeast)
@@ -145,17 +122,9 @@ public sealed class SilentPeerStreamTests
     public async Task ManyStreams_ShareOneTimer_AndEachIsJudgedOnItsOwn()
     {
         var time = new CountingTimeProvider();
-        var pairs = new List<SocketPair>();
-        var streams = new List<SilentPeerStream>();
-        for (var i = 0; i < 20; i++)
+        await using (var watched = await WatchedStreams.CreateAsync(20, time))
         {
-            var pair = await SocketPair.CreateAsync();
-            pairs.Add(pair);
-            streams.Add(new SilentPeerStream(pair.LeftStream, OneSecond, time));
-        }
-
-        try
-        {
+            var (pairs, streams) = (watched.Pairs, watched.Streams);
             Assert.Equal(1, time.Created);
 
             // Stream 0 waits on a silent peer; stream 1 waits too but its peer answers in time; the rest do not read.
@@ -169,18 +138,6 @@ public sealed class SilentPeerStreamTests
             await Assert.ThrowsAsync<PeerSilentException>(() => silent.WaitAsync(Timeouts.Short));
             await pairs[2].RightStream.WriteAsync(new byte[] { 7 });
             Assert.Equal(1, await streams[2].ReadAsync(new byte[16]).AsTask().WaitAsync(Timeouts.Short));
-        }
-        finally
-        {
-            foreach (var stream in streams)
-            {
-                await stream.DisposeAsync();
-            }
-
-            foreach (var pair in pairs)
-            {
-                pair.Dispose();
-            }
         }
 
         // The last stream out stops the timer; the next one starts a new one.
@@ -220,6 +177,40 @@ public sealed class SilentPeerStreamTests
             {
                 Dispose();
                 return ValueTask.CompletedTask;
+            }
+        }
+    }
+
+    /// <summary>Streams watched on one clock, each over a socket pair whose right end plays the peer.</summary>
+    private sealed class WatchedStreams : IAsyncDisposable
+    {
+        public List<SocketPair> Pairs { get; } = [];
+
+        public List<SilentPeerStream> Streams { get; } = [];
+
+        public static async Task<WatchedStreams> CreateAsync(int count, TimeProvider time)
+        {
+            var watched = new WatchedStreams();
+            for (var i = 0; i < count; i++)
+            {
+                var pair = await SocketPair.CreateAsync();
+                watched.Pairs.Add(pair);
+                watched.Streams.Add(new SilentPeerStream(pair.LeftStream, OneSecond, time));
+            }
+
+            return watched;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var stream in Streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            foreach (var pair in Pairs)
+            {
+                pair.Dispose();
             }
         }
     }
