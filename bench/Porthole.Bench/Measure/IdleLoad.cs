@@ -19,7 +19,7 @@ public static class IdleLoad
 
     private static TimeSpan WindDown => Quick ? TimeSpan.FromSeconds(0.2) : TimeSpan.FromSeconds(2);
 
-    /// <summary>How long the server's CPU is counted while the sessions sit idle.</summary>
+    /// <summary>How long the server's CPU is counted while idle, before the sessions open and while they sit idle.</summary>
     private static TimeSpan IdleCpuWindow => Quick ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -32,6 +32,7 @@ public static class IdleLoad
     public static async Task<IdleSessionsReading> SessionsAsync(PortholePath path, int count, Func<Task>? whileOpen = null)
     {
         var before = await SettledPssAsync(path.ServerPid);
+        var idleBefore = await IdleCpuAsync(path.ServerPid);
         var sockets = new List<Socket>(count);
         try
         {
@@ -48,9 +49,7 @@ public static class IdleLoad
             }
 
             var after = await SettledPssAsync(path.ServerPid);
-            var cpuBefore = ProcStats.CpuSeconds(path.ServerPid);
-            await Task.Delay(IdleCpuWindow);
-            var idleCpu = (ProcStats.CpuSeconds(path.ServerPid) - cpuBefore) / IdleCpuWindow.TotalSeconds;
+            var idleCpu = await IdleCpuAsync(path.ServerPid) - idleBefore;
             await HoldAsync(count, "idle sessions", path.ServerPid);
 
             if (whileOpen is not null)
@@ -141,6 +140,14 @@ public static class IdleLoad
         }
     }
 
+    /// <summary>The process's CPU over <see cref="IdleCpuWindow"/>, in cores.</summary>
+    private static async Task<double> IdleCpuAsync(int pid)
+    {
+        var start = ProcStats.CpuSeconds(pid);
+        await Task.Delay(IdleCpuWindow);
+        return (ProcStats.CpuSeconds(pid) - start) / IdleCpuWindow.TotalSeconds;
+    }
+
     private static async Task HoldAsync(int count, string what, int serverPid)
     {
         if (Hold > TimeSpan.Zero)
@@ -186,5 +193,8 @@ public static class IdleLoad
     }
 }
 
-/// <summary>What idle sessions cost the server: PSS per session, and CPU while they idle in % of one core per 1 000.</summary>
+/// <summary>
+/// What idle sessions cost the server: PSS per session, and the CPU it spends while they idle beyond what it spends
+/// idle without them, in % of one core per 1 000 sessions.
+/// </summary>
 public readonly record struct IdleSessionsReading(double KiBPerSession, double CorePercentPer1000);
