@@ -29,7 +29,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
     private readonly KeepAliveSettings _keepAlive;
     private readonly long _silenceLimit;
     private readonly long _pingInterval;
-    private readonly SharedCheckTimer _watch;
+    private readonly SharedCheckTimer _checks;
     private long _waitingSince;
     private long _lastPing;
     private long _lastHeard;
@@ -60,8 +60,8 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
         _silenceLimit = (long)(keepAlive.SilenceLimit.TotalSeconds * _time.TimestampFrequency);
         _pingInterval = (long)(keepAlive.Interval.TotalSeconds * _time.TimestampFrequency);
         _lastPing = _lastHeard = _lastSent = _time.GetTimestamp();
-        _watch = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
-        _watch.Add(this);
+        _checks = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
+        _checks.Add(this);
     }
 
     /// <summary>Who is at the other end.</summary>
@@ -223,7 +223,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
             return;
         }
 
-        _watch.Remove(this);
+        _checks.Remove(this);
         await _ownWrites.CancelAsync().ConfigureAwait(false);
         await _writeLock.WaitAsync().ConfigureAwait(false);
         _handedOver = true;

@@ -15,7 +15,7 @@ public sealed class SessionLifetime : IPeriodicCheck, IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _idle;
     private readonly long _deadline;
-    private readonly SharedCheckTimer _timer;
+    private readonly SharedCheckTimer _checks;
     private readonly TaskCompletionSource<string> _expired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivity;
 
@@ -26,8 +26,8 @@ public sealed class SessionLifetime : IPeriodicCheck, IDisposable
         _lastActivity = time.GetTimestamp();
         _deadline = _lastActivity + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
 
-        _timer = SharedCheckTimer.ForLimit(time, idle);
-        _timer.Add(this);
+        _checks = SharedCheckTimer.ForLimit(time, idle);
+        _checks.Add(this);
     }
 
     /// <summary>Completes with a readable reason when the session must end.</summary>
@@ -55,5 +55,5 @@ public sealed class SessionLifetime : IPeriodicCheck, IDisposable
     private static string Describe(TimeSpan span) =>
         span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
 
-    public void Dispose() => _timer.Remove(this);
+    public void Dispose() => _checks.Remove(this);
 }

@@ -28,10 +28,10 @@ internal interface IPeriodicCheck
 /// </remarks>
 internal sealed class SharedCheckTimer
 {
-    /// <summary>Ticks per period; each checks the connections of one slice.</summary>
+    /// <summary>Ticks per period; each checks the items of one slice.</summary>
     internal const int Slices = 16;
 
-    private static readonly ConditionalWeakTable<TimeProvider, Dictionary<TimeSpan, SharedCheckTimer>> Watches = [];
+    private static readonly ConditionalWeakTable<TimeProvider, Dictionary<TimeSpan, SharedCheckTimer>> Timers = [];
 
     private readonly Lock _lock = new();
     private readonly Dictionary<IPeriodicCheck, int> _sliceOf = [];
@@ -51,15 +51,15 @@ internal sealed class SharedCheckTimer
     /// <summary>The timer that checks what is registered with it on <paramref name="time"/> once every <paramref name="period"/>.</summary>
     public static SharedCheckTimer For(TimeProvider time, TimeSpan period)
     {
-        var watches = Watches.GetValue(time, static _ => []);
-        lock (watches)
+        var timers = Timers.GetValue(time, static _ => []);
+        lock (timers)
         {
-            if (!watches.TryGetValue(period, out var watch))
+            if (!timers.TryGetValue(period, out var timer))
             {
-                watches[period] = watch = new SharedCheckTimer(time, period);
+                timers[period] = timer = new SharedCheckTimer(time, period);
             }
 
-            return watch;
+            return timer;
         }
     }
 
@@ -104,7 +104,7 @@ internal sealed class SharedCheckTimer
 
     private void Tick()
     {
-        // Checks run outside the lock: one may dispose a connection, and items come and go meanwhile.
+        // Checks run outside the lock: one may end a connection or a session, and items come and go meanwhile.
         IPeriodicCheck[] snapshot;
         int count;
         lock (_lock)

@@ -16,7 +16,7 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
     private readonly long _limit;
     private readonly TimeSpan _silenceLimit;
     private readonly CancellationTokenSource _silent = new();
-    private readonly SharedCheckTimer _watch;
+    private readonly SharedCheckTimer _checks;
     private readonly WriteBatch _batch = new();
 
     // 0 when no read is pending, else the timestamp the current wait began.
@@ -29,8 +29,8 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
         _silenceLimit = keepAlive.SilenceLimit;
         _limit = (long)(_silenceLimit.TotalSeconds * _time.TimestampFrequency);
 
-        _watch = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
-        _watch.Add(this);
+        _checks = SharedCheckTimer.ForLimit(_time, keepAlive.SilenceLimit);
+        _checks.Add(this);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -97,7 +97,7 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
 
     protected override void OnDisposed()
     {
-        _watch.Remove(this);
+        _checks.Remove(this);
         _silent.Dispose();
     }
 }
