@@ -75,13 +75,18 @@ try
     {
         var result = results[path.Key];
         // The agents are read while the idle sessions are still open (see IdleLoad.SessionsAsync).
+        var agents = default(IdleAgentsReading);
         var idle = await IdleLoad.SessionsAsync(path, options.IdleSessions, whileOpen: async () =>
         {
-            result.IdleAgentKiB = await IdleLoad.AgentsAsync(path, options.IdleAgents);
+            agents = await IdleLoad.AgentsAsync(path, options.IdleAgents);
+            (result.IdleAgentKiB, result.IdleAgentAverageKiB) = (agents.KiBPerAgent, agents.AverageKiBPerAgent);
         });
-        (result.IdleSessionKiB, result.IdleSessionCpuPercent) = (idle.KiBPerSession, idle.CorePercentPer1000);
-        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each, server CPU while they idle {result.IdleSessionCpuPercent:0.00} % of a core per 1 000");
-        Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each");
+        (result.IdleSessionKiB, result.IdleSessionAverageKiB) = (idle.KiBPerSession, idle.AverageKiBPerSession);
+        (result.IdleSessionCpuPercent, result.IdleSessionAgentCpuPercent, result.IdleSessionForwardCpuPercent) =
+            (idle.CorePercentPer1000, idle.AgentCorePercentPer1000, idle.ForwardCorePercentPer1000);
+        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each (second half; {idle.AverageKiBPerSession:0.0} over all); "
+            + $"CPU while they idle, % of a core per 1 000: server {idle.CorePercentPer1000:0.00}, agent {idle.AgentCorePercentPer1000:0.00}, forward {idle.ForwardCorePercentPer1000:0.00}");
+        Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each (second half; {agents.AverageKiBPerAgent:0.0} over all)");
     }
 
     if (!options.Smoke)

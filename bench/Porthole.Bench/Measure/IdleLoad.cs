@@ -32,24 +32,16 @@ public static class IdleLoad
     public static async Task<IdleSessionsReading> SessionsAsync(PortholePath path, int count, Func<Task>? whileOpen = null)
     {
         var before = await SettledPssAsync(path.ServerPid);
-        var idleBefore = await IdleCpuAsync(path.ServerPid);
+        var idleBefore = await IdleCpuAsync(path.ServerPid, path.AgentPid, path.EchoForwardPid);
         var sockets = new List<Socket>(count);
         try
         {
-            var one = new byte[1];
-            for (var i = 0; i < count; i++)
-            {
-                var socket = Latency.Connect(path.EchoPort);
-                sockets.Add(socket);
-                socket.Send(one);
-                if (socket.Receive(one) != 1)
-                {
-                    throw new InvalidOperationException("idle session carried no byte");
-                }
-            }
-
+            var half = count / 2;
+            OpenSessions(path, sockets, half);
+            var atHalf = await SettledPssAsync(path.ServerPid);
+            OpenSessions(path, sockets, count - half);
             var after = await SettledPssAsync(path.ServerPid);
-            var idleCpu = await IdleCpuAsync(path.ServerPid) - idleBefore;
+            var idleCpu = await IdleCpuAsync(path.ServerPid, path.AgentPid, path.EchoForwardPid) - idleBefore;
             await HoldAsync(count, "idle sessions", path.ServerPid);
 
             if (whileOpen is not null)
@@ -57,7 +49,12 @@ public static class IdleLoad
                 await whileOpen();
             }
 
-            return new IdleSessionsReading((after - before) / (double)count, 100 * idleCpu * 1000 / count);
+            return new IdleSessionsReading(
+                KiBPerSession: (after - atHalf) / (double)Math.Max(1, count - half),
+                AverageKiBPerSession: (after - before) / (double)count,
+                CorePercentPer1000: 100 * idleCpu.Server * 1000 / count,
+                AgentCorePercentPer1000: 100 * idleCpu.Agent * 1000 / count,
+                ForwardCorePercentPer1000: 100 * idleCpu.Forward * 1000 / count);
         }
         finally
         {
@@ -71,11 +68,26 @@ public static class IdleLoad
         }
     }
 
+    private static void OpenSessions(PortholePath path, List<Socket> sockets, int count)
+    {
+        var one = new byte[1];
+        for (var i = 0; i < count; i++)
+        {
+            var socket = Latency.Connect(path.EchoPort);
+            sockets.Add(socket);
+            socket.Send(one);
+            if (socket.Receive(one) != 1)
+            {
+                throw new InvalidOperationException("idle session carried no byte");
+            }
+        }
+    }
+
     /// <summary>
     /// Registers and enrols <paramref name="count"/> devices, connects each one's control channel (hello/welcome,
     /// exactly what porthole-agent does) from this process, and returns the server's PSS growth per agent in KiB.
     /// </summary>
-    public static async Task<double> AgentsAsync(PortholePath path, int count)
+    public static async Task<IdleAgentsReading> AgentsAsync(PortholePath path, int count)
     {
         var trust = path.Fingerprint is null ? new ServerTrust(Insecure: true) : new ServerTrust(path.Fingerprint);
         using var handler = trust.CreateHandler();
@@ -106,7 +118,7 @@ public static class IdleLoad
         var readers = new Task[count];
         try
         {
-            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            async Task ConnectAsync(int from, int to) => await Parallel.ForAsync(from, to, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
             {
                 var webSocket = await connector.ConnectAsync(uri, credentials[i], ControlProtocol.SubProtocol, null, ct);
                 var channel = new ControlChannel(webSocket);
@@ -122,9 +134,14 @@ public static class IdleLoad
                 readers[i] = DrainAsync(channel, stop.Token);
             });
 
+            // Read over the second half, as the sessions are (see SessionsAsync).
+            var half = count / 2;
+            await ConnectAsync(0, half);
+            var atHalf = await SettledPssAsync(path.ServerPid);
+            await ConnectAsync(half, count);
             var after = await SettledPssAsync(path.ServerPid);
             await HoldAsync(count, "idle agents", path.ServerPid);
-            return (after - before) / (double)count;
+            return new IdleAgentsReading((after - atHalf) / (double)Math.Max(1, count - half), (after - before) / (double)count);
         }
         finally
         {
@@ -140,12 +157,19 @@ public static class IdleLoad
         }
     }
 
-    /// <summary>The process's CPU over <see cref="IdleCpuWindow"/>, in cores.</summary>
-    private static async Task<double> IdleCpuAsync(int pid)
+    /// <summary>The server's, the agent's and the session-holding forward's CPU over <see cref="IdleCpuWindow"/>, in cores.</summary>
+    private static async Task<ChainCpu> IdleCpuAsync(int server, int agent, int forward)
     {
-        var start = ProcStats.CpuSeconds(pid);
+        var start = new ChainCpu(ProcStats.CpuSeconds(server), ProcStats.CpuSeconds(agent), ProcStats.CpuSeconds(forward));
         await Task.Delay(IdleCpuWindow);
-        return (ProcStats.CpuSeconds(pid) - start) / IdleCpuWindow.TotalSeconds;
+        var end = new ChainCpu(ProcStats.CpuSeconds(server), ProcStats.CpuSeconds(agent), ProcStats.CpuSeconds(forward));
+        var seconds = IdleCpuWindow.TotalSeconds;
+        return new ChainCpu((end.Server - start.Server) / seconds, (end.Agent - start.Agent) / seconds, (end.Forward - start.Forward) / seconds);
+    }
+
+    private readonly record struct ChainCpu(double Server, double Agent, double Forward)
+    {
+        public static ChainCpu operator -(ChainCpu a, ChainCpu b) => new(a.Server - b.Server, a.Agent - b.Agent, a.Forward - b.Forward);
     }
 
     private static async Task HoldAsync(int count, string what, int serverPid)
@@ -194,7 +218,18 @@ public static class IdleLoad
 }
 
 /// <summary>
-/// What idle sessions cost the server: PSS per session, and the CPU it spends while they idle beyond what it spends
-/// idle without them, in % of one core per 1 000 sessions.
+/// What idle sessions cost. <see cref="KiBPerSession"/>: the server's PSS growth per session over the second half
+/// of them — the first half fills heap the earlier set-ups had freed (the GC keeps freed memory committed for reuse),
+/// so a reading from zero at 1 000 came out 5–15 KiB low; <see cref="AverageKiBPerSession"/> is that reading from
+/// zero. CPU: what each process spends while they idle beyond what it spends idle without them, in % of one core per
+/// 1 000 sessions (the forward is the one holding the sessions).
 /// </summary>
-public readonly record struct IdleSessionsReading(double KiBPerSession, double CorePercentPer1000);
+public readonly record struct IdleSessionsReading(
+    double KiBPerSession,
+    double AverageKiBPerSession,
+    double CorePercentPer1000,
+    double AgentCorePercentPer1000,
+    double ForwardCorePercentPer1000);
+
+/// <summary>Server PSS per idle agent: over the second half of them, and over all.</summary>
+public readonly record struct IdleAgentsReading(double KiBPerAgent, double AverageKiBPerAgent);

@@ -38,8 +38,12 @@ public static class JsonReport
                 ["serverCpuSecondsPerGB"] = N(p.ServerCpuPerGB),
                 ["chainCpuSecondsPerGB"] = N(p.ChainCpuPerGB),
                 ["serverKiBPerIdleSession"] = N(p.IdleSessionKiB),
+                ["serverKiBPerIdleSessionFromZero"] = N(p.IdleSessionAverageKiB),
                 ["serverIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionCpuPercent),
+                ["agentIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionAgentCpuPercent),
+                ["forwardIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionForwardCpuPercent),
                 ["serverKiBPerIdleAgent"] = N(p.IdleAgentKiB),
+                ["serverKiBPerIdleAgentFromZero"] = N(p.IdleAgentAverageKiB),
             });
         }
 

@@ -33,12 +33,24 @@ public sealed class PathResult(string key, string label)
     /// <summary>The server's share of <see cref="SetUpChainCpuMs"/> (Porthole paths).</summary>
     public double? SetUpServerCpuMs { get; set; }
 
+    /// <summary>Server PSS per idle session, over the second half of them (see <c>IdleSessionsReading</c>).</summary>
     public double? IdleSessionKiB { get; set; }
+
+    /// <summary>Server PSS per idle session from zero, the figure the table showed before 2026-12-06 evening.</summary>
+    public double? IdleSessionAverageKiB { get; set; }
 
     /// <summary>The server's CPU while the idle sessions sit idle, in % of one core per 1 000 sessions.</summary>
     public double? IdleSessionCpuPercent { get; set; }
 
+    /// <summary>The agent's and the session-holding forward's CPU while the idle sessions idle, % of a core per 1 000.</summary>
+    public double? IdleSessionAgentCpuPercent { get; set; }
+
+    public double? IdleSessionForwardCpuPercent { get; set; }
+
+    /// <summary>Server PSS per idle agent, over the second half of them.</summary>
     public double? IdleAgentKiB { get; set; }
+
+    public double? IdleAgentAverageKiB { get; set; }
 
     public double MedianGbps(string test) => Stats.Median(Throughput[test]);
 

@@ -14,19 +14,25 @@ namespace Porthole.Server.Http;
 /// </summary>
 public sealed class CookieCsrfMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext context, IAntiforgery antiforgery)
+    public Task InvokeAsync(HttpContext context, IAntiforgery antiforgery)
     {
-        if (context.Request.Path.StartsWithSegments("/api")
+        // Only a checked request gets an async state machine: one awaiting next() would live as long as the request,
+        // which for a session's WebSocket is the session.
+        return context.Request.Path.StartsWithSegments("/api")
             && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
             && !context.WebSockets.IsWebSocketRequest
-            && context.User.Identity is { IsAuthenticated: true, AuthenticationType: WebSessions.SchemeName })
+            && context.User.Identity is { IsAuthenticated: true, AuthenticationType: WebSessions.SchemeName }
+                ? CheckThenNextAsync(context, antiforgery)
+                : next(context);
+    }
+
+    private async Task CheckThenNextAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        if (!await antiforgery.IsRequestValidAsync(context))
         {
-            if (!await antiforgery.IsRequestValidAsync(context))
-            {
-                await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "CSRF check failed",
-                    "a request made with the session cookie must carry the page's antiforgery token (RequestVerificationToken header)");
-                return;
-            }
+            await ApiProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.Validation, "CSRF check failed",
+                "a request made with the session cookie must carry the page's antiforgery token (RequestVerificationToken header)");
+            return;
         }
 
         await next(context);

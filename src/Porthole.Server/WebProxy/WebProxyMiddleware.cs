@@ -31,15 +31,18 @@ public sealed class WebProxyMiddleware(
         ActivityTimeout = TimeSpan.FromMinutes(10),
     };
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
+        // Not async for every other request: an awaiting state machine here would live as long as the request, which
+        // for a session's WebSocket is the session (≈0.3 KB per connection, two per session).
         var settings = options.Value.WebProxy;
-        if (!TrySessionLabel(context.Request.Host.Host, settings.Domain, out var id))
-        {
-            await next(context);
-            return;
-        }
+        return TrySessionLabel(context.Request.Host.Host, settings.Domain, out var id)
+            ? ServeSessionHostAsync(context, id, settings)
+            : next(context);
+    }
 
+    private async Task ServeSessionHostAsync(HttpContext context, string id, WebProxyOptions settings)
+    {
         context.Response.OnStarting(() =>
         {
             WebProxyHeaders.Apply(context.Response.Headers);
