@@ -39,6 +39,33 @@ public sealed class ReadCacheTests
     }
 
     [Fact]
+    public async Task ATokensRequests_ShareOneIdentity_UntilAWriteBuildsANewOneWithTheNewRights()
+    {
+        // A ClaimsIdentity copies every claim it is given and a session's WebSocket request lives as long as the
+        // session, so each request building its own cost ≈0.7 KB per request for hours (issue 7, idle memory).
+        await using var server = await InProcessServer.StartAsync();
+        using var admin = server.Client(await server.AdminTokenAsync());
+        await admin.ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "/api/v1/users", new CreateUserRequest("bob", BobPassword, ["Administrator"]));
+        var bobToken = await server.LoginAsync("bob", BobPassword);
+        var validator = server.App.Services.GetRequiredService<ApiTokenValidator>();
+
+        var (first, _, _) = await validator.ValidateAsync(bobToken, CancellationToken.None);
+        var (second, _, _) = await validator.ValidateAsync(bobToken, CancellationToken.None);
+        Assert.NotNull(first);
+        Assert.Same(first, second);
+        Assert.Contains(first.Claims, c => c is { Type: Permissions.ClaimType, Value: Permissions.UsersManage });
+
+        var grant = Api.Read<UserDto>(await admin.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, "/api/v1/users/bob")).Grants.Single();
+        await admin.ExpectAsync(HttpStatusCode.NoContent, HttpMethod.Delete, $"/api/v1/users/bob/grants/{grant.Id}");
+
+        var (after, _, _) = await validator.ValidateAsync(bobToken, CancellationToken.None);
+        Assert.NotNull(after);
+        Assert.NotSame(first, after);
+        Assert.DoesNotContain(after.Claims, c => c.Type == Permissions.ClaimType);
+        Assert.Contains(first.Claims, c => c is { Type: Permissions.ClaimType, Value: Permissions.UsersManage });
+    }
+
+    [Fact]
     public async Task RemovingAGrant_TakesItsRightsAwayOnTheNextRequest()
     {
         await using var server = await InProcessServer.StartAsync();

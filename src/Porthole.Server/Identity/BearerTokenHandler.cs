@@ -56,14 +56,14 @@ public sealed class BearerTokenHandler(
 
     private async Task<AuthenticateResult> AuthenticateUserAsync(string secret)
     {
-        var (claims, access, failure) = await validator.ValidateAsync(secret, Context.RequestAborted);
-        if (claims is null)
+        var (identity, access, failure) = await validator.ValidateAsync(secret, Context.RequestAborted);
+        if (identity is null)
         {
             return Fail(failure!);
         }
 
         Context.Features.Set(access);
-        return Success(claims);
+        return Success(identity);
     }
 
     private async Task<AuthenticateResult> AuthenticateDeviceAsync(string secret)
@@ -75,23 +75,24 @@ public sealed class BearerTokenHandler(
             return Fail("the device credential is not valid (the device was removed or its credential revoked)");
         }
 
-        return Success([new(PortholeClaims.DeviceId, device.Id), new(PortholeClaims.DeviceName, device.Name)]);
+        return Success(device.Identity);
     }
 
     private async Task<ValidDevice?> LookUpDeviceAsync(string hash)
     {
         await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
-        return await db.Devices.AsNoTracking().Where(d => d.CredentialHash == hash).Select(d => new ValidDevice(d.Id, d.Name)).SingleOrDefaultAsync(Context.RequestAborted);
+        var device = await db.Devices.AsNoTracking().Where(d => d.CredentialHash == hash).Select(d => new { d.Id, d.Name }).SingleOrDefaultAsync(Context.RequestAborted);
+        return device is null
+            ? null
+            : new ValidDevice(new ClaimsIdentity([new(PortholeClaims.DeviceId, device.Id), new(PortholeClaims.DeviceName, device.Name)], SchemeName));
     }
 
-    /// <summary>The device an agent's credential stands for.</summary>
-    private sealed record ValidDevice(string Id, string Name);
+    /// <summary>The device an agent's credential stands for; cached and shared between requests, so never changed.</summary>
+    private sealed record ValidDevice(ClaimsIdentity Identity);
 
-    private AuthenticateResult Success(IEnumerable<Claim> claims)
-    {
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
-    }
+    /// <summary>A principal of its own per request over the shared, never-changed identity (see <see cref="ApiTokenValidator.ValidateAsync"/>).</summary>
+    private static AuthenticateResult Success(ClaimsIdentity identity) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 
     private AuthenticateResult Fail(string reason)
     {

@@ -58,17 +58,17 @@ public static class WebSessions
     {
         var secret = context.Principal?.FindFirstValue(TokenClaim);
         var validator = context.HttpContext.RequestServices.GetRequiredService<ApiTokenValidator>();
-        var (claims, access, _) = secret is null ? (null, null, null) : await validator.ValidateAsync(secret, context.HttpContext.RequestAborted);
-        if (claims is null)
+        var (identity, access, _) = secret is null ? (null, null, null) : await validator.ValidateAsync(secret, context.HttpContext.RequestAborted);
+        if (identity is null)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(SchemeName);
             return;
         }
 
-        // Rights as of the last committed write (ReadCache); the secret stays in the cookie's principal only.
-        claims.Add(new Claim(TokenClaim, secret!));
-        context.ReplacePrincipal(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)));
+        // Rights as of the last committed write (ReadCache); the secret stays in the cookie's principal only, so this
+        // identity is the request's own (the validator's is shared and never changed).
+        context.ReplacePrincipal(new ClaimsPrincipal(new ClaimsIdentity([.. identity.Claims, new Claim(TokenClaim, secret!)], SchemeName)));
         context.HttpContext.Features.Set(access);
     }
 
