@@ -37,7 +37,12 @@ public static class Targets
         yield return new("wss session set-up p50 ≤ 5 ms", $"{F(wss?.SetUpMs?.P50, "0.00")} ms", AtMost(wss?.SetUpMs?.P50, 5));
         yield return new("server ≤ 64 KiB per idle TLS session", Memory(wss?.IdleSessionKiB, "0.0", "KiB"), AtMostMemory(wss?.IdleSessionKiB, 64));
         yield return new("server ≤ 32 KiB per idle plain session", Memory(ws?.IdleSessionKiB, "0.0", "KiB"), AtMostMemory(ws?.IdleSessionKiB, 32));
+        // Only a run that holds 10 000 agents decides this one. A reading of 1 000 agents, taken on a server that has
+        // just opened and still holds the idle sessions, is read against heap the GC keeps committed after the
+        // sessions' set-ups; the agents fill it without adding pages (1 000 read 4–23 KiB each where 10 000 read 51.5).
         var agents = wss?.IdleAgentKiB * 10_000 / 1024 / 1024;
-        yield return new($"10 000 idle TLS agents ≤ 1 GiB (extrapolated from the second half of {run.Options.IdleAgents})", Memory(agents, "0.00", "GiB"), AtMostMemory(agents, 1.0));
+        yield return run.Options.IdleAgents >= 10_000
+            ? new($"10 000 idle TLS agents ≤ 1 GiB (measured with {run.Options.IdleAgents})", Memory(agents, "0.00", "GiB"), AtMostMemory(agents, 1.0))
+            : new($"10 000 idle TLS agents ≤ 1 GiB (needs --idle-agents 10000; {run.Options.IdleAgents} read low)", Memory(agents, "0.00", "GiB") + " extrapolated", null);
     }
 }
