@@ -141,7 +141,7 @@ public static class IdleLoad
             await ConnectAsync(half, count);
             var after = await SettledPssAsync(path.ServerPid);
             await HoldAsync(count, "idle agents", path.ServerPid);
-            return new IdleAgentsReading((after - atHalf) / (double)Math.Max(1, count - half), (after - before) / (double)count);
+            return new IdleAgentsReading((after - atHalf) / (double)Math.Max(1, count - half), (after - before) / (double)count, after);
         }
         finally
         {
@@ -231,5 +231,5 @@ public readonly record struct IdleSessionsReading(
     double AgentCorePercentPer1000,
     double ForwardCorePercentPer1000);
 
-/// <summary>Server PSS per idle agent: over the second half of them, and over all.</summary>
-public readonly record struct IdleAgentsReading(double KiBPerAgent, double AverageKiBPerAgent);
+/// <summary>Server PSS per idle agent, over the second half of them and over all; and the server's whole PSS with them connected.</summary>
+public readonly record struct IdleAgentsReading(double KiBPerAgent, double AverageKiBPerAgent, long ServerPssKiB);

@@ -44,6 +44,7 @@ public static class JsonReport
                 ["forwardIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionForwardCpuPercent),
                 ["serverKiBPerIdleAgent"] = N(p.IdleAgentKiB),
                 ["serverKiBPerIdleAgentFromZero"] = N(p.IdleAgentAverageKiB),
+                ["serverPssKiBWithIdleAgents"] = N(p.IdleAgentsServerPssKiB),
             });
         }
 

@@ -52,6 +52,9 @@ public sealed class PathResult(string key, string label)
 
     public double? IdleAgentAverageKiB { get; set; }
 
+    /// <summary>The server's whole PSS with the idle agents (and the idle sessions) connected.</summary>
+    public double? IdleAgentsServerPssKiB { get; set; }
+
     public double MedianGbps(string test) => Stats.Median(Throughput[test]);
 
     /// <summary>Server core-seconds per GB (10^9 bytes) relayed, over every throughput run of this path.</summary>

@@ -40,9 +40,11 @@ public static class Targets
         // Only a run that holds 10 000 agents decides this one. A reading of 1 000 agents, taken on a server that has
         // just opened and still holds the idle sessions, is read against heap the GC keeps committed after the
         // sessions' set-ups; the agents fill it without adding pages (1 000 read 4–23 KiB each where 10 000 read 51.5).
+        // Measured, the figure is the server's whole PSS with the agents connected (base and idle sessions included).
         var agents = wss?.IdleAgentKiB * 10_000 / 1024 / 1024;
+        var whole = wss?.IdleAgentsServerPssKiB / 1024 / 1024;
         yield return run.Options.IdleAgents >= 10_000
-            ? new($"10 000 idle TLS agents ≤ 1 GiB (measured with {run.Options.IdleAgents})", Memory(agents, "0.00", "GiB"), AtMostMemory(agents, 1.0))
+            ? new($"10 000 idle TLS agents ≤ 1 GiB (server PSS with {run.Options.IdleAgents} connected)", Memory(whole, "0.00", "GiB"), AtMostMemory(whole, 1.0))
             : new($"10 000 idle TLS agents ≤ 1 GiB (needs --idle-agents 10000; {run.Options.IdleAgents} read low)", Memory(agents, "0.00", "GiB") + " extrapolated", null);
     }
 }
