@@ -79,14 +79,14 @@ try
         var idle = await IdleLoad.SessionsAsync(path, options.IdleSessions, whileOpen: async () =>
         {
             agents = await IdleLoad.AgentsAsync(path, options.IdleAgents);
-            (result.IdleAgentKiB, result.IdleAgentAverageKiB, result.IdleAgentsServerPssKiB) = (agents.KiBPerAgent, agents.AverageKiBPerAgent, agents.ServerPssKiB);
+            (result.IdleAgentKiB, result.IdleAgentSecondHalfKiB, result.IdleAgentsServerPssKiB) = (agents.KiBPerAgent, agents.SecondHalfKiBPerAgent, agents.ServerPssKiB);
         });
-        (result.IdleSessionKiB, result.IdleSessionAverageKiB) = (idle.KiBPerSession, idle.AverageKiBPerSession);
+        (result.IdleSessionKiB, result.IdleSessionSecondHalfKiB) = (idle.KiBPerSession, idle.SecondHalfKiBPerSession);
         (result.IdleSessionCpuPercent, result.IdleSessionAgentCpuPercent, result.IdleSessionForwardCpuPercent) =
             (idle.CorePercentPer1000, idle.AgentCorePercentPer1000, idle.ForwardCorePercentPer1000);
-        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each (second half; {idle.AverageKiBPerSession:0.0} over all); "
+        Log($"{path.Label,-24} {options.IdleSessions} idle sessions: {result.IdleSessionKiB:0.0} KiB each ({idle.SecondHalfKiBPerSession:0.0} over the second half); "
             + $"CPU while they idle, % of a core per 1 000: server {idle.CorePercentPer1000:0.00}, agent {idle.AgentCorePercentPer1000:0.00}, forward {idle.ForwardCorePercentPer1000:0.00}");
-        Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each (second half; {agents.AverageKiBPerAgent:0.0} over all); server PSS with them {agents.ServerPssKiB / 1024.0 / 1024:0.00} GiB");
+        Log($"{path.Label,-24} {options.IdleAgents} idle agents (with the sessions open): {result.IdleAgentKiB:0.0} KiB each ({agents.SecondHalfKiBPerAgent:0.0} over the second half); server PSS with them {agents.ServerPssKiB / 1024.0 / 1024:0.00} GiB");
     }
 
     if (!options.Smoke)

@@ -38,12 +38,12 @@ public static class JsonReport
                 ["serverCpuSecondsPerGB"] = N(p.ServerCpuPerGB),
                 ["chainCpuSecondsPerGB"] = N(p.ChainCpuPerGB),
                 ["serverKiBPerIdleSession"] = N(p.IdleSessionKiB),
-                ["serverKiBPerIdleSessionFromZero"] = N(p.IdleSessionAverageKiB),
+                ["serverKiBPerIdleSessionSecondHalf"] = N(p.IdleSessionSecondHalfKiB),
                 ["serverIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionCpuPercent),
                 ["agentIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionAgentCpuPercent),
                 ["forwardIdleCpuPercentPer1000Sessions"] = N(p.IdleSessionForwardCpuPercent),
                 ["serverKiBPerIdleAgent"] = N(p.IdleAgentKiB),
-                ["serverKiBPerIdleAgentFromZero"] = N(p.IdleAgentAverageKiB),
+                ["serverKiBPerIdleAgentSecondHalf"] = N(p.IdleAgentSecondHalfKiB),
                 ["serverPssKiBWithIdleAgents"] = N(p.IdleAgentsServerPssKiB),
             });
         }

@@ -33,11 +33,11 @@ public sealed class PathResult(string key, string label)
     /// <summary>The server's share of <see cref="SetUpChainCpuMs"/> (Porthole paths).</summary>
     public double? SetUpServerCpuMs { get; set; }
 
-    /// <summary>Server PSS per idle session, over the second half of them (see <c>IdleSessionsReading</c>).</summary>
+    /// <summary>Server PSS per idle session (see <c>IdleSessionsReading</c>).</summary>
     public double? IdleSessionKiB { get; set; }
 
-    /// <summary>Server PSS per idle session from zero, the figure the table showed before 2026-12-06 evening.</summary>
-    public double? IdleSessionAverageKiB { get; set; }
+    /// <summary>The same over the second half of the sessions, a consistency check.</summary>
+    public double? IdleSessionSecondHalfKiB { get; set; }
 
     /// <summary>The server's CPU while the idle sessions sit idle, in % of one core per 1 000 sessions.</summary>
     public double? IdleSessionCpuPercent { get; set; }
@@ -47,10 +47,10 @@ public sealed class PathResult(string key, string label)
 
     public double? IdleSessionForwardCpuPercent { get; set; }
 
-    /// <summary>Server PSS per idle agent, over the second half of them.</summary>
+    /// <summary>Server PSS per idle agent, and over the second half of them.</summary>
     public double? IdleAgentKiB { get; set; }
 
-    public double? IdleAgentAverageKiB { get; set; }
+    public double? IdleAgentSecondHalfKiB { get; set; }
 
     /// <summary>The server's whole PSS with the idle agents (and the idle sessions) connected.</summary>
     public double? IdleAgentsServerPssKiB { get; set; }
