@@ -32,7 +32,7 @@ public static class IdleLoad
     public static async Task<IdleSessionsReading> SessionsAsync(PortholePath path, int count, Func<Task>? whileOpen = null)
     {
         var before = await SettledPssAsync(path.ServerPid);
-        var idleBefore = await IdleCpuAsync(path.ServerPid, path.AgentPid, path.EchoForwardPid);
+        var idleBefore = await IdleCpuAsync(path);
         var sockets = new List<Socket>(count);
         try
         {
@@ -41,7 +41,7 @@ public static class IdleLoad
             var atHalf = await SettledPssAsync(path.ServerPid);
             OpenSessions(path, sockets, count - half);
             var after = await SettledPssAsync(path.ServerPid);
-            var idleCpu = await IdleCpuAsync(path.ServerPid, path.AgentPid, path.EchoForwardPid) - idleBefore;
+            var idleCpu = await IdleCpuAsync(path) - idleBefore;
             await HoldAsync(count, "idle sessions", path.ServerPid);
 
             if (whileOpen is not null)
@@ -158,18 +158,22 @@ public static class IdleLoad
     }
 
     /// <summary>The server's, the agent's and the session-holding forward's CPU over <see cref="IdleCpuWindow"/>, in cores.</summary>
-    private static async Task<ChainCpu> IdleCpuAsync(int server, int agent, int forward)
+    private static async Task<ChainCpu> IdleCpuAsync(PortholePath path)
     {
-        var start = new ChainCpu(ProcStats.CpuSeconds(server), ProcStats.CpuSeconds(agent), ProcStats.CpuSeconds(forward));
+        var start = ChainCpu.Read(path);
         await Task.Delay(IdleCpuWindow);
-        var end = new ChainCpu(ProcStats.CpuSeconds(server), ProcStats.CpuSeconds(agent), ProcStats.CpuSeconds(forward));
-        var seconds = IdleCpuWindow.TotalSeconds;
-        return new ChainCpu((end.Server - start.Server) / seconds, (end.Agent - start.Agent) / seconds, (end.Forward - start.Forward) / seconds);
+        return (ChainCpu.Read(path) - start) / IdleCpuWindow.TotalSeconds;
     }
 
+    /// <summary>CPU seconds (or cores, once divided by a duration) of the processes an idle session runs through.</summary>
     private readonly record struct ChainCpu(double Server, double Agent, double Forward)
     {
+        public static ChainCpu Read(PortholePath path) =>
+            new(ProcStats.CpuSeconds(path.ServerPid), ProcStats.CpuSeconds(path.AgentPid), ProcStats.CpuSeconds(path.EchoForwardPid));
+
         public static ChainCpu operator -(ChainCpu a, ChainCpu b) => new(a.Server - b.Server, a.Agent - b.Agent, a.Forward - b.Forward);
+
+        public static ChainCpu operator /(ChainCpu a, double seconds) => new(a.Server / seconds, a.Agent / seconds, a.Forward / seconds);
     }
 
     private static async Task HoldAsync(int count, string what, int serverPid)
@@ -220,7 +224,7 @@ public static class IdleLoad
 /// <summary>
 /// What idle sessions cost. <see cref="KiBPerSession"/>: the server's PSS growth per session, from before they opened
 /// to all of them open. <see cref="SecondHalfKiBPerSession"/>: the same over the second half only, a consistency check
-/// (2026-12-06: at 1 000 and 2 000 sessions it read 7–12 KiB above the first, at 9 000 the two agreed within 1.1 KiB,
+/// (2026-12-06: at 1 000 and 2 000 sessions it read 7–13 KiB above the first, at 9 000 the two agreed within 1.1 KiB,
 /// so at small counts the GC's region-sized steps over a few hundred sessions weigh more than heap freed before).
 /// CPU: what each process spends while they idle beyond what it spends idle without them, in % of one core per 1 000
 /// sessions (the forward is the one holding the sessions).

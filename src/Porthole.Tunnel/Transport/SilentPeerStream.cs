@@ -75,7 +75,7 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
 
     public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Called by the watch on every tick: ends the connection once a read has waited past the limit.</summary>
+    /// <summary>Called by the shared check timer once per period: ends the connection once a read has waited past the limit.</summary>
     void IPeriodicCheck.Check()
     {
         var since = Volatile.Read(ref _waitingSince);
