@@ -28,4 +28,13 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Session {SessionId}: refused, remote access is disabled on this agent")]
     public static partial void SessionRefusedDisabled(ILogger logger, string sessionId);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Streams connection open: sessions travel on it")]
+    public static partial void StreamsConnected(ILogger logger);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Streams connection lost: {Reason}; its sessions ended; reconnecting in {Delay}")]
+    public static partial void StreamsLost(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "The server takes no streams connection; each session opens a connection of its own")]
+    public static partial void StreamsNotOffered(ILogger logger);
 }

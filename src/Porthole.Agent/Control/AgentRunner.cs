@@ -30,7 +30,8 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         using var invoker = new HttpMessageInvoker(trust.CreateHandler());
         var connector = new DataWebSocketConnector(invoker, keepAlive);
         var policy = TargetPolicy.CreateDefault(allow, deny, await ServerEndpointsAsync(server, cancellationToken).ConfigureAwait(false));
-        var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), () => remoteAccessEnabled, policy, logger);
+        var streams = new StreamsLink(server, state.Credential, connector, logger);
+        var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), streams, () => remoteAccessEnabled, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
 
         while (!cancellationToken.IsCancellationRequested)
@@ -39,7 +40,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
             try
             {
                 using var webSocket = await connector.ConnectAsync(controlUri, state.Credential, ControlProtocol.SubProtocol, null, cancellationToken).ConfigureAwait(false);
-                reason = await ServeAsync(webSocket, server, sessions, cancellationToken).ConfigureAwait(false);
+                reason = await ServeAsync(webSocket, server, sessions, streams, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -90,16 +91,21 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         }
     }
 
-    private async Task<string> ServeAsync(WebSocket webSocket, Uri server, SessionHandler sessions, CancellationToken cancellationToken)
+    private async Task<string> ServeAsync(WebSocket webSocket, Uri server, SessionHandler sessions, StreamsLink streams, CancellationToken cancellationToken)
     {
         using var control = new ControlChannel(webSocket);
-        await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName()), cancellationToken).ConfigureAwait(false);
+        await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName(), Streams: true), cancellationToken).ConfigureAwait(false);
         var answer = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         switch (answer.Message)
         {
             case WelcomeMessage welcome:
                 _backoff.Reset();
                 AgentLog.Connected(logger, server.GetLeftPart(UriPartial.Authority), welcome.DeviceName, welcome.Version, remoteAccessEnabled ? "enabled" : "disabled");
+                if (welcome.Streams)
+                {
+                    streams.EnsureRunning(cancellationToken);
+                }
+
                 break;
             case RejectMessage reject:
                 throw new AgentRefusedException($"{reject.Code}: {reject.Message}");

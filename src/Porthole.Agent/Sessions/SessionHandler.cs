@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Porthole.Protocol.Control;
 using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Streams;
 using Porthole.Tunnel.Transport;
 
 namespace Porthole.Agent.Sessions;
@@ -12,9 +13,11 @@ namespace Porthole.Agent.Sessions;
 /// WebSocket and relays. A session is independent of the control channel that asked for it, so it survives
 /// a control reconnect. Once a session has carried bytes both ways it refills <paramref name="spare"/>, so that the
 /// next session's upgrade finds a connection with its handshakes done (not sooner: on a small machine the spare's TLS
-/// handshake, here and in the server, would compete with this session's first bytes).
+/// handshake, here and in the server, would compete with this session's first bytes). When the server names a stream
+/// in the <c>open</c>, the session travels on the agent's streams connection instead, which needs no connection of its own.
 /// </summary>
-public sealed class SessionHandler(Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
+public sealed class SessionHandler(
+    Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, StreamsLink streams, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
 {
     public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
     {
@@ -26,39 +29,104 @@ public sealed class SessionHandler(Uri server, string credential, DataWebSocketC
             return;
         }
 
+        if (open.StreamId is { } streamId)
+        {
+            await CarryOnStreamAsync(open, streamId, control, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var socket = await DialAsync(open, control, cancellationToken).ConfigureAwait(false);
+        if (socket is null)
+        {
+            return;
+        }
+
+        WebSocket webSocket;
+        try
+        {
+            var uri = DataWebSocketConnector.ToWebSocketUri(server, $"/api/v1/agent/sessions/{Uri.EscapeDataString(open.SessionId)}");
+            var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = open.SessionKey };
+            webSocket = await connector.ConnectAsync(uri, credential, ControlProtocol.DataSubProtocol, headers, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
+        {
+            await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using (webSocket)
+        {
+            await RelayAsync(open, webSocket, socket, spare.Refill, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Carries the session as a stream of the streams connection. The stream is registered before the dial, so that
+    /// the server's close of a session it gave up on meanwhile is not lost; the acknowledgement then tells the server
+    /// the target is reached.
+    /// </summary>
+    private async Task CarryOnStreamAsync(OpenSessionMessage open, uint streamId, ControlChannel control, CancellationToken cancellationToken)
+    {
+        MuxStream stream;
+        try
+        {
+            var mux = await streams.GetAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            stream = (mux ?? throw new InvalidOperationException("the streams connection is down")).Accept(streamId);
+        }
+        catch (InvalidOperationException ex)
+        {
+            await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using (stream)
+        {
+            using var socket = await DialAsync(open, control, cancellationToken).ConfigureAwait(false);
+            if (socket is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await stream.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await RelayAsync(open, stream, socket, afterFirstExchange: null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Dials the target; on failure reports why to the server and returns <c>null</c>.</summary>
+    private async Task<Socket?> DialAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
+    {
         var timeout = TimeSpan.FromMilliseconds(Math.Clamp(open.ConnectTimeoutMs, 100, 300_000));
         var (socket, failure, message) = await TargetDialer.DialAsync(open.Host, open.Port, policy, timeout, cancellationToken).ConfigureAwait(false);
         if (socket is null)
         {
             AgentLog.SessionFailed(logger, open.SessionId, open.Host, open.Port, failure.ToString()!, message!);
             await ReportAsync(control, new OpenFailedMessage(open.SessionId, failure!.Value, message!), cancellationToken).ConfigureAwait(false);
-            return;
         }
 
-        using (socket)
-        {
-            WebSocket webSocket;
-            try
-            {
-                var uri = DataWebSocketConnector.ToWebSocketUri(server, $"/api/v1/agent/sessions/{Uri.EscapeDataString(open.SessionId)}");
-                var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = open.SessionKey };
-                webSocket = await connector.ConnectAsync(uri, credential, ControlProtocol.DataSubProtocol, headers, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
-            {
-                AgentLog.SessionFailed(logger, open.SessionId, open.Host, open.Port, nameof(OpenFailureReason.ServerUnreachable), ex.Message);
-                await ReportAsync(control, new OpenFailedMessage(open.SessionId, OpenFailureReason.ServerUnreachable, ex.Message), cancellationToken).ConfigureAwait(false);
-                return;
-            }
+        return socket;
+    }
 
-            using (webSocket)
-            {
-                AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);
-                await using var stream = new NetworkStream(socket, ownsSocket: false);
-                var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken, afterFirstExchange: spare.Refill).ConfigureAwait(false);
-                AgentLog.SessionEnded(logger, open.SessionId, result.RemoteToLocal.Bytes, result.LocalToRemote.Bytes, result.Succeeded ? "" : ": " + result.FailureReason);
-            }
-        }
+    private async Task RelayAsync(OpenSessionMessage open, WebSocket webSocket, Socket socket, Action? afterFirstExchange, CancellationToken cancellationToken)
+    {
+        AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken, afterFirstExchange: afterFirstExchange).ConfigureAwait(false);
+        AgentLog.SessionEnded(logger, open.SessionId, result.RemoteToLocal.Bytes, result.LocalToRemote.Bytes, result.Succeeded ? "" : ": " + result.FailureReason);
+    }
+
+    private Task ServerUnreachableAsync(OpenSessionMessage open, ControlChannel control, string message, CancellationToken cancellationToken)
+    {
+        AgentLog.SessionFailed(logger, open.SessionId, open.Host, open.Port, nameof(OpenFailureReason.ServerUnreachable), message);
+        return ReportAsync(control, new OpenFailedMessage(open.SessionId, OpenFailureReason.ServerUnreachable, message), cancellationToken);
     }
 
     private static void ShutdownSend(Socket socket)

@@ -29,4 +29,5 @@ public static class ProblemCodes
     public const string WebSessionNotFound = "web-session-not-found";
     public const string ShuttingDown = "server-shutting-down";
     public const string StorageUnavailable = "storage-unavailable";
+    public const string StreamsDisabled = "streams-disabled";
 }

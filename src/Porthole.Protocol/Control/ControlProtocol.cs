@@ -17,6 +17,9 @@ public static class ControlProtocol
     /// <summary>WebSocket sub-protocol of a data (session) WebSocket.</summary>
     public const string DataSubProtocol = "porthole.data";
 
+    /// <summary>WebSocket sub-protocol of the agent's streams connection (many sessions on one WebSocket).</summary>
+    public const string StreamsSubProtocol = "porthole.streams";
+
     /// <summary>Largest control message either side accepts; anything bigger is a protocol error.</summary>
     public const int MaxMessageBytes = 64 * 1024;
 

@@ -4,7 +4,7 @@ using Porthole.Tunnel.Transport;
 namespace Porthole.Server.Agents;
 
 /// <summary>An agent's control channel on this node, as presence sees it.</summary>
-public sealed class AgentControlChannel(ControlChannel channel, string deviceId, string agentVersion, bool remoteAccessEnabled, DateTimeOffset connectedAt)
+public sealed class AgentControlChannel(ControlChannel channel, string deviceId, string agentVersion, bool remoteAccessEnabled, DateTimeOffset connectedAt, bool streams = false)
     : IAgentChannel, IDisposable
 {
     private readonly CancellationTokenSource _closed = new();
@@ -16,6 +16,8 @@ public sealed class AgentControlChannel(ControlChannel channel, string deviceId,
     public DateTimeOffset ConnectedAt { get; } = connectedAt;
 
     public bool RemoteAccessEnabled { get; set; } = remoteAccessEnabled;
+
+    public bool Streams { get; } = streams;
 
     /// <summary>Cancelled when the channel is closed from this side.</summary>
     public CancellationToken Closed => _closed.Token;

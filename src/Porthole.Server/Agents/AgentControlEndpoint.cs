@@ -70,8 +70,8 @@ public static class AgentControlEndpoint
             return;
         }
 
-        var channel = new AgentControlChannel(control, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow());
-        await channel.SendAsync(new WelcomeMessage(version.Value, deviceId, deviceName), context.RequestAborted);
+        var channel = new AgentControlChannel(control, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow(), hello.Streams);
+        await channel.SendAsync(new WelcomeMessage(version.Value, deviceId, deviceName, options.Value.AgentStreams), context.RequestAborted);
         await RecordAsync(scopes, deviceId, channel, "agent.connect", $"agent {hello.AgentVersion}, remote access {(hello.RemoteAccessEnabled ? "enabled" : "disabled")}", context.RequestAborted);
         presence.Attach(channel);
         AgentLog.Connected(logger, deviceName, hello.AgentVersion, version.Value, hello.RemoteAccessEnabled ? "enabled" : "disabled");

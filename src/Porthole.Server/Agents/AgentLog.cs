@@ -14,4 +14,10 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Agent of device {DeviceName} sent a bad control message: {Reason}")]
     public static partial void BadMessage(ILogger logger, string deviceName, string reason);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Agent of device {DeviceName} opened its streams connection")]
+    public static partial void StreamsConnected(ILogger logger, string deviceName);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Streams connection of device {DeviceName} ended: {Reason}")]
+    public static partial void StreamsDisconnected(ILogger logger, string deviceName, string reason);
 }

@@ -14,6 +14,9 @@ public interface IAgentChannel
     /// <summary>What the agent last reported about its local kill switch.</summary>
     bool RemoteAccessEnabled { get; }
 
+    /// <summary>Whether the agent can carry sessions on a streams connection (it said so in its hello).</summary>
+    bool Streams { get; }
+
     /// <summary>Sends a message; sends are serialised, so any caller may use it.</summary>
     Task SendAsync(ControlMessage message, CancellationToken cancellationToken);
 

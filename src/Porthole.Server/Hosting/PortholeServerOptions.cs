@@ -114,6 +114,13 @@ public sealed class PortholeServerOptions
     /// </summary>
     public bool FrameRelay { get; set; } = true;
 
+    /// <summary>
+    /// Offer agents a streams connection (<c>GET /api/v1/agent/streams</c>) and carry the sessions of agents that open
+    /// one on it, many to a connection, instead of a connection per session (docs/design/agent-streams.md). Agents that
+    /// do not announce streams are served as before. Default: false (measured in docs/performance.md).
+    /// </summary>
+    public bool AgentStreams { get; set; }
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {

@@ -238,6 +238,7 @@ public static class ServerHost
                 "too many password attempts from this address; wait a minute"));
         });
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
+        services.AddSingleton<AgentStreams>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();
         services.AddScoped<TunnelOpener>();
         services.AddSingleton<DataLegAcceptor>();
@@ -313,6 +314,7 @@ public static class ServerHost
         agent.MapEnrolmentApi();
         agent.MapAgentControl();
         agent.MapAgentSessions();
+        agent.MapAgentStreams();
 
         app.MapRazorPages();
         // Browsers ask for it on every page; without this route the deny-all fallback answers 403.

@@ -40,6 +40,12 @@ public sealed class PendingSession(SessionTarget target, DateTimeOffset createdA
     public bool TryAttachAgent(string key, DataLeg leg) =>
         SecretTokens.FixedTimeEquals(key, AgentKey) && _agent.TrySetResult(AgentLegOutcome.Attached(leg));
 
+    /// <summary>
+    /// Attaches the agent's leg when it is a stream on the agent's streams connection: no key, because the server chose
+    /// the stream on the device's own authenticated connection.
+    /// </summary>
+    public bool TryAttachAgentStream(DataLeg leg) => _agent.TrySetResult(AgentLegOutcome.Attached(leg));
+
     public bool TryFailOpen(OpenFailureReason reason, string message) => _agent.TrySetResult(AgentLegOutcome.Failed(reason, message));
 
     /// <summary>The client presents its key; succeeds once, and only before the session expired.</summary>

@@ -175,7 +175,7 @@ public static class SessionsApi
 
         var result = outcome.Relay;
         var reason = outcome.HandshakeFailure ?? (string.IsNullOrEmpty(result.EndReason) ? null : result.EndReason) ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
-        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason, outcome.FrameRelayed ? "frame" : "websocket");
+        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason, outcome.FrameRelayed ? "frame" : agent.IsStream ? "stream" : "websocket");
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
         // The session is over whatever the store says: a locked or full database delays its record, never drops it silently.
@@ -248,22 +248,6 @@ public static class SessionsApi
         }
 
         // The relay runs in the client's request; this request only has to keep the agent's socket alive.
-        if (!await session.WaitForClientAsync(options.Value.ClientAttachTimeout, time, context.RequestAborted))
-        {
-            RelayLog.Expired(loggers.CreateLogger(typeof(SessionsApi)), session.Id);
-            broker.Remove(session);
-            await (await leg.GetWebSocketAsync()).CloseAsync(WebSocketCloseStatus.PolicyViolation, "the client did not join the session in time", CancellationToken.None);
-            return;
-        }
-
-        // Once a client has claimed the session, its request owns this leg (the relay reads the connection's pipes
-        // directly) and ends on its own when the agent goes away. Returning early on RequestAborted would tear the
-        // connection down under it, losing bytes the agent sent before leaving; the client's request always finishes
-        // the session, so waiting for it is bounded.
-        await session.Finished.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (!session.Finished.IsCompleted && session.ClientClaimed)
-        {
-            await session.Finished;
-        }
+        await AgentLegHolder.HoldAsync(session, leg, broker, options.Value.ClientAttachTimeout, time, loggers.CreateLogger(typeof(SessionsApi)), context.RequestAborted);
     }
 }

@@ -10,6 +10,7 @@ using Porthole.Server.Devices;
 using Porthole.Server.Hosting;
 using Porthole.Server.Http;
 using Porthole.Server.WebProxy;
+using Porthole.Tunnel.Streams;
 
 namespace Porthole.Server.Relay;
 
@@ -21,6 +22,7 @@ namespace Porthole.Server.Relay;
 /// </summary>
 public sealed class TunnelOpener(
     IDevicePresence presence,
+    AgentStreams streams,
     ISessionBroker broker,
     WebSessionRegistry webSessions,
     ShutdownDrain drain,
@@ -43,13 +45,23 @@ public sealed class TunnelOpener(
         var settings = options.Value;
         var session = broker.Create(new SessionTarget(device.Id, device.Name, endpoint.Id, endpoint.Name, endpoint.Host, endpoint.Port, request.UserId, request.Username,
             endpoint.Protocol, request.Action, request.ClientAddress, request.WebSessionId));
-        var open = new OpenSessionMessage(session.Id, session.AgentKey, endpoint.Host, endpoint.Port, (int)settings.TargetConnectTimeout.TotalMilliseconds);
 
         AgentLegOutcome outcome;
+        MuxStream? stream = null;
         try
         {
             // The agent may have gone between the check and now; its channel is then null and the send below fails.
             var channel = presence.Find(device.Id) ?? throw new ObjectDisposedException("agent channel");
+
+            // An agent with a streams connection carries the session on it; any other opens a connection for it.
+            stream = settings.AgentStreams && channel.Streams ? streams.Find(device.Id)?.Reserve() : null;
+            if (stream is not null)
+            {
+                _ = AgentLegHolder.HoldStreamAsync(session, stream, broker, settings.ClientAttachTimeout, time, logger);
+            }
+
+            var open = new OpenSessionMessage(session.Id, stream is null ? session.AgentKey : "", endpoint.Host, endpoint.Port,
+                (int)settings.TargetConnectTimeout.TotalMilliseconds, stream?.Id);
             await channel.SendAsync(open, cancellationToken);
 
             // The agent gets the connect timeout plus time to open its data WebSocket.
@@ -66,6 +78,7 @@ public sealed class TunnelOpener(
         }
 
         broker.Remove(session);
+        stream?.Dispose();
         var problem = ToProblem(outcome, device.Name, endpoint);
         RelayLog.OpenFailed(logger, session.Id, problem.ProblemDetails.Detail ?? "");
         await audit.WriteAsync(request.Actor, "session.open", target, AuditOutcomes.Failure, problem.ProblemDetails.Detail, request.ClientAddress, CancellationToken.None);

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Options;
+using Porthole.Protocol.Api;
+using Porthole.Protocol.Control;
+using Porthole.Server.Hosting;
+using Porthole.Server.Http;
+using Porthole.Server.Identity;
+using Porthole.Tunnel.Streams;
+using Porthole.Tunnel.Transport;
+
+namespace Porthole.Server.Agents;
+
+/// <summary>
+/// <c>GET /api/v1/agent/streams</c> (WebSocket, <c>porthole.streams</c>): the agent's one connection for the sessions
+/// it carries, each a stream of its own with its own credit (docs/design/agent-streams.md). Offered only when
+/// <see cref="PortholeServerOptions.AgentStreams"/> is on; sessions of agents without one use a connection each.
+/// </summary>
+public static class AgentStreamsEndpoint
+{
+    public static void MapAgentStreams(this IEndpointRouteBuilder agent)
+    {
+        agent.MapGet("/streams", RunAsync).RequireAuthorization(Permissions.Agent);
+    }
+
+    private static async Task RunAsync(HttpContext context, AgentStreams streams, IOptions<PortholeServerOptions> options, ShutdownDrain drain, ILoggerFactory loggers)
+    {
+        if (!options.Value.AgentStreams)
+        {
+            await ApiProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.StreamsDisabled, "Not found", "this server does not take streams connections (Porthole:AgentStreams is off)");
+            return;
+        }
+
+        if (drain.Draining)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            return;
+        }
+
+        var logger = loggers.CreateLogger(typeof(AgentStreamsEndpoint));
+        var deviceId = context.User.GetDeviceId()!;
+        var deviceName = context.User.GetActor()["device:".Length..];
+        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = ControlProtocol.StreamsSubProtocol,
+            KeepAliveInterval = options.Value.KeepAliveInterval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
+        });
+
+        await using var mux = new StreamMux(webSocket, "agent");
+        streams.Attach(deviceId, mux);
+        AgentLog.StreamsConnected(logger, deviceName);
+        string reason;
+        try
+        {
+            reason = await mux.RunAsync(context.RequestAborted);
+        }
+        finally
+        {
+            streams.Detach(deviceId, mux);
+        }
+
+        AgentLog.StreamsDisconnected(logger, deviceName, reason);
+    }
+}
