@@ -20,6 +20,9 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Session {SessionId}: connected to {Host}:{Port}")]
     public static partial void SessionStarted(ILogger logger, string sessionId, string host, int port);
 
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Session {SessionId}: connected to {Host}:{Port}, carried as stream {StreamId}")]
+    public static partial void StreamSessionStarted(ILogger logger, string sessionId, string host, int port, uint streamId);
+
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Session {SessionId}: ended ({Up} bytes to target, {Down} bytes from target){Failure}")]
     public static partial void SessionEnded(ILogger logger, string sessionId, long up, long down, string failure);
 

@@ -71,6 +71,28 @@ public sealed class AgentStreamsTests(AgentStreamsTests.StreamsStack fixture, IT
     }
 
     [Fact]
+    public async Task BrowserTerminal_OverAStream_RunsACommandWithTheStoredKey()
+    {
+        var device = await StartStreamsGatewayAsync("streams-term");
+        await Stack.CliOkAsync("endpoints", "add", device, "--name", "shell", "--host", "127.0.0.1", "--port", Stack.Sshd.Port.ToString(CultureInfo.InvariantCulture), "--protocol", "ssh");
+        await Stack.CliOkAsync("endpoints", "set-credential", $"{device}/shell", "--kind", "ssh-key", "--username", Stack.Sshd.User, "--private-key", Stack.Sshd.ClientKeyPath);
+
+        // The server is the SSH client here: it runs SSH over the agent's leg, which is a stream.
+        using (var terminal = await SessionClient.OpenAsync(Stack, device, "shell", "terminal"))
+        {
+            await SshTerminalTests.SendAsync(terminal, "echo stream-$((6*7))\n", WebSocketMessageType.Binary);
+            Assert.Contains("stream-42", await SshTerminalTests.ReadUntilAsync(terminal, "stream-42"), StringComparison.Ordinal);
+            await SshTerminalTests.SendAsync(terminal, "exit\n", WebSocketMessageType.Binary);
+            await SshTerminalTests.ReadUntilAsync(terminal, null);
+        }
+
+        var opened = await Stack.Server.WaitForLineAsync(l => l.Contains($" to {device}/shell", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var sessionId = opened[(opened.IndexOf("Session ", StringComparison.Ordinal) + 8)..].Split(' ')[0];
+        var ended = await Stack.Server.WaitForLineAsync(l => l.Contains($"Session {sessionId} ended:", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.EndsWith("(stream relay)", ended, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LosingTheStreamsConnection_EndsItsSessionsWithTheReason()
     {
         var device = await StartStreamsGatewayAsync("streams-drop");

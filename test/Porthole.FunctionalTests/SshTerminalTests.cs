@@ -115,11 +115,11 @@ public sealed class SshTerminalTests(PortholeStack stack)
         Assert.Contains("credential-required", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    private static Task SendAsync(WebSocket webSocket, string text, WebSocketMessageType type) =>
+    internal static Task SendAsync(WebSocket webSocket, string text, WebSocketMessageType type) =>
         webSocket.SendAsync(Encoding.UTF8.GetBytes(text), type, true, CancellationToken.None);
 
     /// <summary>Reads terminal output until it contains <paramref name="expected"/> (or until close when null).</summary>
-    private static async Task<string> ReadUntilAsync(WebSocket webSocket, string? expected)
+    internal static async Task<string> ReadUntilAsync(WebSocket webSocket, string? expected)
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var output = new StringBuilder();

@@ -117,7 +117,15 @@ public sealed class SessionHandler(
 
     private async Task RelayAsync(OpenSessionMessage open, WebSocket webSocket, Socket socket, Action? afterFirstExchange, CancellationToken cancellationToken)
     {
-        AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);
+        if (open.StreamId is { } streamId)
+        {
+            AgentLog.StreamSessionStarted(logger, open.SessionId, open.Host, open.Port, streamId);
+        }
+        else
+        {
+            AgentLog.SessionStarted(logger, open.SessionId, open.Host, open.Port);
+        }
+
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken, afterFirstExchange: afterFirstExchange).ConfigureAwait(false);
         AgentLog.SessionEnded(logger, open.SessionId, result.RemoteToLocal.Bytes, result.LocalToRemote.Bytes, result.Succeeded ? "" : ": " + result.FailureReason);

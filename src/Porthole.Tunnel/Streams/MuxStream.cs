@@ -70,7 +70,7 @@ public sealed class MuxStream : WebSocket
     internal string? Deliver(StreamFrameType type, ReadOnlySpan<byte> control, byte[]? data, int offset, int length)
     {
         _accepted.TrySetResult(type != StreamFrameType.Close);
-        TaskCompletionSource? wake;
+        TaskCompletionSource? wake, writable = null;
         lock (_gate)
         {
             switch (type)
@@ -108,6 +108,10 @@ public sealed class MuxStream : WebSocket
                         : (WebSocketCloseStatus.Empty, "");
                     _incoming.Enqueue(new Incoming(StreamFrameType.Close, null, 0, 0, status, reason));
                     (wake, _readable) = (_readable, null);
+
+                    // A peer that has closed grants no more credit (an aborted one has forgotten the stream): a sender
+                    // waiting for credit must wake, or it would wait for good (SendAsync drops what it has left).
+                    (writable, _writable) = (_writable, null);
                     break;
 
                 default:
@@ -116,6 +120,7 @@ public sealed class MuxStream : WebSocket
         }
 
         wake?.TrySetResult();
+        writable?.TrySetResult();
         return null;
     }
 
@@ -209,16 +214,25 @@ public sealed class MuxStream : WebSocket
                 ArrayPool<byte>.Shared.Return(item.Data!);
             }
 
-            _consumed += count;
-            if (_consumed >= CreditBatch)
-            {
-                (grant, _consumed) = ((uint)_consumed, 0);
-                _receiveWindow += grant;
-            }
+            grant = Consume(count);
         }
 
         _hasCurrent = !end;
         return new ValueWebSocketReceiveResult(count, item.Type == StreamFrameType.Data ? WebSocketMessageType.Binary : WebSocketMessageType.Text, end);
+    }
+
+    /// <summary>Counts bytes taken off the stream; returns the credit to send once half a window is due. Under the lock.</summary>
+    private uint Consume(int count)
+    {
+        _consumed += count;
+        if (_consumed < CreditBatch)
+        {
+            return 0;
+        }
+
+        var grant = (uint)_consumed;
+        (_consumed, _receiveWindow) = (0, _receiveWindow + grant);
+        return grant;
     }
 
     private async ValueTask GrantAsync(uint credit)
@@ -264,6 +278,13 @@ public sealed class MuxStream : WebSocket
             lock (_gate)
             {
                 ThrowIfCannotSend();
+                if (_closeQueued)
+                {
+                    // The peer has closed the stream and reads no more; the bytes go where a WebSocket's would after
+                    // the peer's close: nowhere.
+                    return;
+                }
+
                 if (_sendWindow > 0)
                 {
                     chunk = (int)Math.Min(Math.Min(rest.Length, _sendWindow), StreamFrame.MaxData);
@@ -281,7 +302,21 @@ public sealed class MuxStream : WebSocket
                 continue;
             }
 
-            await _mux.SendAsync(Id, StreamFrameType.Data, rest[..chunk], cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _mux.SendAsync(Id, StreamFrameType.Data, rest[..chunk], cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled while waiting for the connection: nothing went out, so the window it took is still ours.
+                lock (_gate)
+                {
+                    _sendWindow += chunk;
+                }
+
+                throw;
+            }
+
             rest = rest[chunk..];
         }
     }
@@ -304,6 +339,13 @@ public sealed class MuxStream : WebSocket
 
     public override async Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
     {
+        // Refused here, as a WebSocket refuses a reserved status: the peer's parser would take the close for a protocol
+        // error and end the shared connection, every other session on it with it.
+        if (closeStatus == WebSocketCloseStatus.Empty ? !string.IsNullOrEmpty(statusDescription) : !StreamFrame.IsSendableCloseStatus((int)closeStatus))
+        {
+            throw new ArgumentException($"close status {(int)closeStatus} with this description cannot be sent on a stream", nameof(closeStatus));
+        }
+
         TaskCompletionSource? writable;
         bool lost;
         lock (_gate)
@@ -345,6 +387,7 @@ public sealed class MuxStream : WebSocket
         while (true)
         {
             TaskCompletionSource readable;
+            uint grant = 0;
             lock (_gate)
             {
                 if (_state is WebSocketState.Closed or WebSocketState.Aborted)
@@ -357,7 +400,10 @@ public sealed class MuxStream : WebSocket
                     _hasCurrent = false;
                     if (_current.Type == StreamFrameType.Data)
                     {
+                        // Dropped bytes are credited as read ones are: a peer still sending more than a window must get
+                        // to the end of its send to read this close and answer it (a WebSocket's drain keeps TCP moving).
                         ArrayPool<byte>.Shared.Return(_current.Data!);
+                        grant += Consume(_current.Length);
                     }
                     else if (_current.Type == StreamFrameType.Close)
                     {
@@ -368,6 +414,11 @@ public sealed class MuxStream : WebSocket
                 }
 
                 readable = _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            if (grant > 0)
+            {
+                await GrantAsync(grant).ConfigureAwait(false);
             }
 
             await readable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -86,6 +86,12 @@ public readonly record struct StreamFrame(uint StreamId, StreamFrameType Type, R
         destination[4] = (byte)type;
     }
 
+    /// <summary>
+    /// Whether a close frame may carry <paramref name="status"/>. The sender checks it too: a status the receiver refuses
+    /// is a protocol error that ends the whole connection, every other stream with it.
+    /// </summary>
+    internal static bool IsSendableCloseStatus(int status) => status is (>= 1000 and <= 1014 and not (1004 or 1005 or 1006)) or (>= 3000 and <= 4999);
+
     private static string? InvalidClose(ReadOnlySpan<byte> payload)
     {
         if (payload.Length == 0)
@@ -99,8 +105,7 @@ public readonly record struct StreamFrame(uint StreamId, StreamFrameType Type, R
         }
 
         var status = BinaryPrimitives.ReadUInt16BigEndian(payload);
-        var allowed = status is (>= 1000 and <= 1014 and not (1004 or 1005 or 1006)) or (>= 3000 and <= 4999);
-        return !allowed ? $"close status {status} may not be sent"
+        return !IsSendableCloseStatus(status) ? $"close status {status} may not be sent"
             : !Utf8.IsValid(payload[2..]) ? "close reason is not UTF-8"
             : null;
     }

@@ -51,7 +51,7 @@ public sealed class StreamMux : IAsyncDisposable
         _streams[stream.Id] = stream;
         if (IsEnded)
         {
-            stream.ConnectionLost(_endReason!);
+            stream.ConnectionLost(LostReason);
         }
 
         return stream;
@@ -72,7 +72,7 @@ public sealed class StreamMux : IAsyncDisposable
 
         if (IsEnded)
         {
-            stream.ConnectionLost(_endReason!);
+            stream.ConnectionLost(LostReason);
         }
 
         return stream;
@@ -230,6 +230,13 @@ public sealed class StreamMux : IAsyncDisposable
 
     internal ValueTask SendCloseAsync(uint streamId, WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
     {
+        // Empty (1005) means "no status" and may not be sent as one (RFC 6455 section 7.4.1): it travels as a close
+        // without a payload, which the receiver reads as Empty again. Sent as 1005, the peer would end the connection.
+        if (status == WebSocketCloseStatus.Empty)
+        {
+            return SendAsync(streamId, StreamFrameType.Close, default, cancellationToken);
+        }
+
         var clipped = DataFrames.ClipReason(reason);
         var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
@@ -239,6 +246,11 @@ public sealed class StreamMux : IAsyncDisposable
 
     internal void Remove(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
 
+    // What every stream of a lost connection reads as its close, also one reserved or accepted after the loss (these
+    // were given the connection's own end reason, "connection closed without a close frame", where the streams open at
+    // the loss read "agent disconnected").
+    private string LostReason => $"{_peer} disconnected";
+
     /// <summary>Ends every stream: the connection is gone.</summary>
     private void End(string reason)
     {
@@ -247,10 +259,9 @@ public sealed class StreamMux : IAsyncDisposable
             return;
         }
 
-        var lost = $"{_peer} disconnected";
         foreach (var stream in _streams.Values)
         {
-            stream.ConnectionLost(lost);
+            stream.ConnectionLost(LostReason);
         }
     }
 

@@ -34,12 +34,15 @@ public class WebProxyStack : IAsyncLifetime
 
     public DeviceWebSite Device { get; } = new();
 
+    /// <summary>The gateway's agent process.</summary>
+    public ProcessRunner Agent { get; private set; } = null!;
+
     public HttpClient Api => _api ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync()
     {
         await Task.WhenAll(Stack.InitializeAsync(), Device.InitializeAsync());
-        await Stack.StartGatewayAsync(Gateway);
+        Agent = (await Stack.StartGatewayAsync(Gateway)).Agent;
         var token = JsonDocument.Parse(await File.ReadAllTextAsync(Stack.ConfigPath)).RootElement.GetProperty("token").GetString()!;
         _api = new HttpClient(new ServerTrust(Stack.Fingerprint).CreateHandler()) { BaseAddress = Stack.ServerUrl };
         _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
