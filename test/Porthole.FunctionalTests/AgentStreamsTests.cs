@@ -44,11 +44,11 @@ public sealed class AgentStreamsTests(AgentStreamsTests.StreamsStack fixture, IT
         Assert.Empty(echo.Failed);
         Assert.Equal(results.Select(r => r.Sent).Order(), echo.Completed.Select(c => c.Sha256).Order());
 
-        // Every one of them travelled as a stream, none on a connection of its own.
+        // Every one of them travelled as a stream, none on a connection of its own, relayed on the connections' pipes.
         foreach (var result in results)
         {
             var ended = await Stack.Server.WaitForLineAsync(l => l.Contains($"Session {result.Id} ended:", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-            Assert.EndsWith("(stream relay)", ended, StringComparison.Ordinal);
+            Assert.EndsWith("(stream frame relay)", ended, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain(Stack.Server.StandardOutputLines, l => l.Contains("fail:", StringComparison.Ordinal));
@@ -67,7 +67,7 @@ public sealed class AgentStreamsTests(AgentStreamsTests.StreamsStack fixture, IT
         var opened = await Stack.Server.WaitForLineAsync(l => l.Contains($" to {device}/ssh", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         var sessionId = opened[(opened.IndexOf("Session ", StringComparison.Ordinal) + 8)..].Split(' ')[0];
         var ended = await Stack.Server.WaitForLineAsync(l => l.Contains($"Session {sessionId} ended:", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        Assert.EndsWith("(stream relay)", ended, StringComparison.Ordinal);
+        Assert.EndsWith("(stream frame relay)", ended, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Porthole.Server.Hosting;
 using Porthole.Server.Http;
 using Porthole.Server.Identity;
 using Porthole.Tunnel.Streams;
-using Porthole.Tunnel.Transport;
+using Porthole.Server.Relay;
 
 namespace Porthole.Server.Agents;
 
@@ -21,7 +21,7 @@ public static class AgentStreamsEndpoint
         agent.MapGet("/streams", RunAsync).RequireAuthorization(Permissions.Agent);
     }
 
-    private static async Task RunAsync(HttpContext context, AgentStreams streams, IOptions<PortholeServerOptions> options, ShutdownDrain drain, ILoggerFactory loggers)
+    private static async Task RunAsync(HttpContext context, AgentStreams streams, DataLegAcceptor acceptor, IOptions<PortholeServerOptions> options, ShutdownDrain drain, ILoggerFactory loggers)
     {
         if (!options.Value.AgentStreams)
         {
@@ -44,14 +44,9 @@ public static class AgentStreamsEndpoint
         var logger = loggers.CreateLogger(typeof(AgentStreamsEndpoint));
         var deviceId = context.User.GetDeviceId()!;
         var deviceName = context.User.GetActor()["device:".Length..];
-        using var webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = ControlProtocol.StreamsSubProtocol,
-            KeepAliveInterval = options.Value.KeepAliveInterval,
-            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
-        });
-
-        await using var mux = new StreamMux(webSocket, "agent");
+        // On the connection's pipes when it is HTTP/1.1, so that a session relayed on them crosses in one pass (StreamRelay).
+        await using var leg = await acceptor.AcceptAsync(context, "agent", ControlProtocol.StreamsSubProtocol);
+        await using var mux = leg.Frames is { } frames ? new StreamMux(frames, "agent") : new StreamMux(await leg.GetWebSocketAsync(), "agent");
         streams.Attach(deviceId, mux);
         AgentLog.StreamsConnected(logger, deviceName);
         string reason;

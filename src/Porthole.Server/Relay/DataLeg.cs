@@ -30,8 +30,8 @@ public sealed class DataLeg : IAsyncDisposable
     /// <summary>A leg that is a WebSocket from the start (HTTP/2, or the frame relay switched off).</summary>
     public static DataLeg OverWebSocket(WebSocket webSocket) => new(null, null, null, webSocket);
 
-    /// <summary>Whether the leg is a stream on the agent's streams connection rather than a connection of its own.</summary>
-    public bool IsStream => _webSocket is Tunnel.Streams.MuxStream;
+    /// <summary>The leg as a stream on the agent's streams connection, when it is one rather than a connection of its own.</summary>
+    public Tunnel.Streams.MuxStream? Stream => _webSocket as Tunnel.Streams.MuxStream;
 
     /// <summary>The connection's pipes for the frame relay; <c>null</c> once the leg is a WebSocket.</summary>
     public FrameLeg? Frames => _webSocket is null ? _frames : null;

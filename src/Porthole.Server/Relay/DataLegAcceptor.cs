@@ -21,14 +21,17 @@ public sealed class DataLegAcceptor(IOptions<PortholeServerOptions> options, Tim
     // RFC 6455 section 1.3: the GUID the accept value is derived with.
     private static readonly byte[] HandshakeGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
 
-    /// <summary>Accepts the WebSocket the caller has checked <c>IsWebSocketRequest</c> for; <paramref name="name"/> says who is at the other end.</summary>
-    public async Task<DataLeg> AcceptAsync(HttpContext context, string name)
+    /// <summary>
+    /// Accepts the WebSocket the caller has checked <c>IsWebSocketRequest</c> for; <paramref name="name"/> says who is at
+    /// the other end. <paramref name="subProtocol"/>: a session's data leg by default, or the agent's streams connection.
+    /// </summary>
+    public async Task<DataLeg> AcceptAsync(HttpContext context, string name, string subProtocol = ControlProtocol.DataSubProtocol)
     {
         var settings = options.Value;
         var webSocketOptions = new WebSocketCreationOptions
         {
             IsServer = true,
-            SubProtocol = ControlProtocol.DataSubProtocol,
+            SubProtocol = subProtocol,
             KeepAliveInterval = settings.KeepAliveInterval,
             KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
         };
@@ -51,7 +54,7 @@ public sealed class DataLegAcceptor(IOptions<PortholeServerOptions> options, Tim
         headers.Connection = "Upgrade";
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = AcceptValue(context.Request.Headers.SecWebSocketKey.ToString());
-        headers.SecWebSocketProtocol = ControlProtocol.DataSubProtocol;
+        headers.SecWebSocketProtocol = subProtocol;
 
         // The upgraded stream (watched by SilentPeerMiddleware) is what a WebSocket made later runs on; the frame relay
         // uses the pipes beneath it and never touches the stream.

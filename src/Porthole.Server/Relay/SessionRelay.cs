@@ -6,13 +6,15 @@ using Porthole.Server.Ssh;
 using Porthole.Server.Vnc;
 using Porthole.Tunnel.Frames;
 using Porthole.Tunnel.Relay;
+using Porthole.Tunnel.Streams;
 
 namespace Porthole.Server.Relay;
 
 /// <summary>
 /// Carries a joined session: first, for a VNC session with a stored password, the RFB handshake on the user's
 /// behalf (the password never reaches the client); then the plain relay of WebSocket messages — frame by frame on
-/// the connections' pipes when both legs allow it (<see cref="FrameRelay"/>), else between WebSocket objects.
+/// the connections' pipes when both legs allow it (<see cref="FrameRelay"/>, or <see cref="StreamRelay"/> when the
+/// agent's leg is a stream of its streams connection), else between WebSocket objects.
 /// </summary>
 public static class SessionRelay
 {
@@ -21,9 +23,17 @@ public static class SessionRelay
     {
         var ssh = session.TakeSshTerminal();
         var password = ssh is null ? session.TakeVncPassword() : null;
-        if (ssh is null && password is null && clientLeg.Frames is { } clientFrames && agentLeg.Frames is { } agentFrames)
+        if (ssh is null && password is null && clientLeg.Frames is { } clientFrames)
         {
-            return new SessionRelayResult(await FrameRelay.RunAsync(clientFrames, agentFrames, lifetime, cancellationToken).ConfigureAwait(false), null, FrameRelayed: true);
+            if (agentLeg.Frames is { } agentFrames)
+            {
+                return new SessionRelayResult(await FrameRelay.RunAsync(clientFrames, agentFrames, lifetime, cancellationToken).ConfigureAwait(false), null, FrameRelayed: true);
+            }
+
+            if (agentLeg.Stream is { } stream && StreamRelay.CanRelay(stream))
+            {
+                return new SessionRelayResult(await StreamRelay.RunAsync(clientFrames, stream, lifetime, cancellationToken).ConfigureAwait(false), null, FrameRelayed: true);
+            }
         }
 
         var (client, agent) = (await clientLeg.GetWebSocketAsync().ConfigureAwait(false), await agentLeg.GetWebSocketAsync().ConfigureAwait(false));

@@ -175,7 +175,13 @@ public static class SessionsApi
 
         var result = outcome.Relay;
         var reason = outcome.HandshakeFailure ?? (string.IsNullOrEmpty(result.EndReason) ? null : result.EndReason) ?? result.ClientToAgent.Reason ?? result.AgentToClient.Reason ?? "closed";
-        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason, outcome.FrameRelayed ? "frame" : agent.IsStream ? "stream" : "websocket");
+        RelayLog.Ended(logger, session.Id, result.ClientToAgent.Bytes, result.AgentToClient.Bytes, reason, (outcome.FrameRelayed, agent.Stream is not null) switch
+        {
+            (true, true) => "stream frame",
+            (true, false) => "frame",
+            (false, true) => "stream",
+            _ => "websocket",
+        });
         var target = session.Target;
         var duration = time.GetUtcNow() - session.CreatedAt;
         // The session is over whatever the store says: a locked or full database delays its record, never drops it silently.

@@ -12,7 +12,7 @@ namespace Porthole.Tunnel.Streams;
 /// are not kept; bytes and their order are. Sending waits for credit, so a peer that does not read stops only this
 /// stream; cancelling an operation does not abort the stream (a WebSocket would), so a close can still follow it.
 /// </summary>
-public sealed class MuxStream : WebSocket
+public sealed partial class MuxStream : WebSocket
 {
     /// <summary>
     /// Bytes either side may send on a stream before the other grants more: four full data frames, enough to keep a

@@ -15,25 +15,40 @@ namespace Porthole.Tunnel.Streams;
 /// </summary>
 public sealed class StreamMux : IAsyncDisposable
 {
-    // Most messages on the connection are credits, fins and closes; a data frame larger than this is read on into a
-    // buffer of its own, which then travels to the stream without another copy.
-    private const int SmallMessage = 1024;
-
-    private readonly WebSocket _connection;
+    private readonly IStreamTransport _transport;
     private readonly string _peer;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly byte[] _small = new byte[SmallMessage];
     private uint _lastId;
     private string? _endReason;
 
     /// <param name="connection">The shared connection; the caller owns it and disposes it after <see cref="RunAsync"/>.</param>
     /// <param name="peer">Who is at the other end ("agent", "server"), for the reason a lost connection gives its streams.</param>
     public StreamMux(WebSocket connection, string peer)
+        : this(new WebSocketStreamTransport(connection), peer)
     {
-        (_connection, _peer) = (connection, peer);
     }
+
+    /// <summary>
+    /// The server's side over the connection's own pipes (<see cref="Frames.FrameLeg"/>): frames are read and written
+    /// there with no WebSocket object in between, and a session relayed by <see cref="StreamRelay"/> crosses the server
+    /// in one pass over its bytes each way. The caller owns the leg.
+    /// </summary>
+    public StreamMux(Frames.FrameLeg connection, string peer)
+        : this(new FrameLegStreamTransport(connection), peer)
+    {
+    }
+
+    private StreamMux(IStreamTransport transport, string peer)
+    {
+        (_transport, _peer) = (transport, peer);
+    }
+
+    /// <summary>The pipes of the connection, when the mux runs on them (the server's side).</summary>
+    internal FrameLegStreamTransport? Pipes => _transport as FrameLegStreamTransport;
+
+    /// <summary>Who is at the other end ("agent", "server").</summary>
+    internal string Peer => _peer;
 
     /// <summary>Streams open on the connection.</summary>
     public int Count => _streams.Count;
@@ -88,7 +103,7 @@ public sealed class StreamMux : IAsyncDisposable
         string reason;
         try
         {
-            reason = await ReceiveLoopAsync(stop.Token).ConfigureAwait(false);
+            reason = await _transport.ReceiveAsync(this, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -103,122 +118,38 @@ public sealed class StreamMux : IAsyncDisposable
         return reason;
     }
 
-    private async Task<string> ReceiveLoopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands one frame to its stream: <paramref name="data"/> (a pooled array the stream then owns) for a data frame, the
+    /// payload in <paramref name="control"/> for any other. Returns the rule the frame broke, if any.
+    /// </summary>
+    internal string? Deliver(uint streamId, StreamFrameType type, ReadOnlySpan<byte> control, byte[]? data, int offset, int length)
     {
-        while (true)
-        {
-            var received = await _connection.ReceiveAsync(_small.AsMemory(), cancellationToken).ConfigureAwait(false);
-            if (received.MessageType == WebSocketMessageType.Close)
-            {
-                await WebSocketClosing.CloseOutputAsync(_connection, WebSocketCloseStatus.NormalClosure, "bye").ConfigureAwait(false);
-                return $"closed by the {_peer}" + (string.IsNullOrEmpty(_connection.CloseStatusDescription) ? "" : ": " + _connection.CloseStatusDescription);
-            }
-
-            if (received.MessageType != WebSocketMessageType.Binary)
-            {
-                return await FailAsync("text message on the streams connection").ConfigureAwait(false);
-            }
-
-            var (message, length, rented) = (_small, received.Count, false);
-            if (!received.EndOfMessage)
-            {
-                (message, rented) = (ArrayPool<byte>.Shared.Rent(StreamFrame.MaxMessage), true);
-                _small.AsSpan(0, length).CopyTo(message);
-                while (!received.EndOfMessage)
-                {
-                    if (length == StreamFrame.MaxMessage)
-                    {
-                        ArrayPool<byte>.Shared.Return(message);
-                        return await FailAsync($"message over the {StreamFrame.MaxMessage}-byte limit").ConfigureAwait(false);
-                    }
-
-                    received = await _connection.ReceiveAsync(message.AsMemory(length, StreamFrame.MaxMessage - length), cancellationToken).ConfigureAwait(false);
-                    length += received.Count;
-                }
-            }
-
-            var error = Dispatch(message, length, rented);
-            if (error is not null)
-            {
-                return await FailAsync(error).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Hands one message to its stream; a rented <paramref name="message"/> goes with it (or back to the pool).</summary>
-    private string? Dispatch(byte[] message, int length, bool rented)
-    {
-        var error = StreamFrame.TryParse(message.AsMemory(0, length), out var frame);
-        if (error is not null || !_streams.TryGetValue(frame.StreamId, out var stream))
+        if (!_streams.TryGetValue(streamId, out var stream))
         {
             // A frame for a stream that has ended on this side meanwhile is dropped: the peer learns of the end from our close.
-            Release(message, rented);
-            return error;
+            if (data is not null)
+            {
+                ArrayPool<byte>.Shared.Return(data);
+            }
+
+            return null;
         }
 
-        if (frame.Type != StreamFrameType.Data)
-        {
-            var outcome = stream.Deliver(frame.Type, frame.Payload.Span, null, 0, 0);
-            Release(message, rented);
-            return outcome;
-        }
-
-        var payloadLength = length - StreamFrame.HeaderLength;
-        if (rented)
-        {
-            return stream.Deliver(StreamFrameType.Data, default, message, StreamFrame.HeaderLength, payloadLength);
-        }
-
-        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(payloadLength, 1));
-        message.AsSpan(StreamFrame.HeaderLength, payloadLength).CopyTo(copy);
-        return stream.Deliver(StreamFrameType.Data, default, copy, 0, payloadLength);
-    }
-
-    private static void Release(byte[] message, bool rented)
-    {
-        if (rented)
-        {
-            ArrayPool<byte>.Shared.Return(message);
-        }
-    }
-
-    private async Task<string> FailAsync(string error)
-    {
-        await WebSocketClosing.CloseOutputAsync(_connection, WebSocketCloseStatus.ProtocolError, error).ConfigureAwait(false);
-        return "protocol error: " + error;
+        return stream.Deliver(type, control, data, offset, length);
     }
 
     /// <summary>
     /// Sends one frame. The caller's token bounds only the wait for the connection: a frame once started is finished,
     /// because cancelling a WebSocket's send would abort the connection every other stream shares.
     /// </summary>
-    internal async ValueTask SendAsync(uint streamId, StreamFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    internal ValueTask SendAsync(uint streamId, StreamFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (IsEnded)
         {
             throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"the streams connection is closed: {_endReason}");
         }
 
-        var length = StreamFrame.HeaderLength + payload.Length;
-        var message = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            StreamFrame.WriteHeader(message, streamId, type);
-            payload.Span.CopyTo(message.AsSpan(StreamFrame.HeaderLength));
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _connection.SendAsync(message.AsMemory(0, length), WebSocketMessageType.Binary, endOfMessage: true, _stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _sendLock.Release();
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(message);
-        }
+        return _transport.SendAsync(streamId, type, payload, cancellationToken, _stop.Token);
     }
 
     internal ValueTask SendCreditAsync(uint streamId, uint credit, CancellationToken cancellationToken)
@@ -266,7 +197,7 @@ public sealed class StreamMux : IAsyncDisposable
     }
 
     /// <summary>Closes the connection with a reason (every stream on it ends) and waits for the receive loop to see it.</summary>
-    public Task CloseAsync(WebSocketCloseStatus status, string reason) => WebSocketClosing.CloseOutputAsync(_connection, status, reason);
+    public Task CloseAsync(WebSocketCloseStatus status, string reason) => _transport.CloseAsync(status, reason);
 
     /// <summary>Stops the receive loop; the streams still open end with 1001.</summary>
     public async ValueTask DisposeAsync()
