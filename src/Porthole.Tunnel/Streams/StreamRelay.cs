@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Net.WebSockets;
+using System.Numerics;
 using System.Text;
 using Porthole.Tunnel.Frames;
 using Porthole.Tunnel.Relay;
@@ -254,12 +254,12 @@ public static class StreamRelay
                         {
                             // Out of credit: what is written goes out, and the client waits (its TCP window fills) until the agent has caught up.
                             // The flag is cleared before the flush, which lets go of the lock even when it throws: the
-                            // finally below must not let go of it again (a second release failed the relay with
-                            // SemaphoreFullException, or could let a third writer into the shared connection).
+                            // finally below must not let go of it again (that failed the relay with SemaphoreFullException,
+                            // or, with another writer waiting, let two write the shared connection at once).
                             if (locked)
                             {
                                 locked = false;
-                                await ReleaseAsync(true, cancellationToken).ConfigureAwait(false);
+                                await ReleaseAsync(true).ConfigureAwait(false);
                             }
 
                             await agent.WaitForWindowAsync(cancellationToken).ConfigureAwait(false);
@@ -342,7 +342,7 @@ public static class StreamRelay
                     if (locked)
                     {
                         locked = false;
-                        await ReleaseAsync(true, cancellationToken).ConfigureAwait(false);
+                        await ReleaseAsync(true).ConfigureAwait(false);
                     }
 
                     return (rest.Start, false, forwarded, await PassCloseAsync(payload).ConfigureAwait(false));
@@ -352,7 +352,7 @@ public static class StreamRelay
             {
                 if (locked)
                 {
-                    await ReleaseAsync(locked, CancellationToken.None).ConfigureAwait(false);
+                    await ReleaseAsync(locked).ConfigureAwait(false);
                 }
             }
         }
@@ -368,7 +368,12 @@ public static class StreamRelay
         }
 
         /// <summary>Flushes what the pass wrote and lets other streams write; returns <c>false</c> (not locked any more).</summary>
-        private async ValueTask<bool> ReleaseAsync(bool locked, CancellationToken cancellationToken)
+        /// <remarks>
+        /// The flush is never cancelled with the relay: a write to the shared connection cut off part-way leaves half a
+        /// frame on the wire, and every other stream on the connection then reads garbage (as IStreamTransport.SendAsync
+        /// says). Only the wait for the lock is cancellable.
+        /// </remarks>
+        private async ValueTask<bool> ReleaseAsync(bool locked)
         {
             if (!locked)
             {
@@ -377,7 +382,7 @@ public static class StreamRelay
 
             try
             {
-                if (!await connection.Leg.FlushAsync(cancellationToken).ConfigureAwait(false))
+                if (!await connection.Leg.FlushAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the streams connection is closed");
                 }
