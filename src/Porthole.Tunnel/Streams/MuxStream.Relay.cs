@@ -28,7 +28,7 @@ public sealed partial class MuxStream
                     return chunk;
                 }
 
-                readable = _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                readable = _readable ??= NewWaiter();
             }
 
             await readable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -120,7 +120,7 @@ public sealed partial class MuxStream
                 return;
             }
 
-            writable = _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            writable = _writable ??= NewWaiter();
         }
 
         await writable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -46,6 +46,15 @@ public sealed partial class MuxStream : WebSocket
         (_mux, Id) = (mux, id);
     }
 
+    /// <summary>
+    /// A reader's or a sender's wait. Its continuation runs on the thread that completes it, the connection's reader
+    /// (no <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>), and always outside the stream's lock: a
+    /// waiting relay then writes a frame on to its destination at once, as a relay reading its own connection would,
+    /// instead of after a hop through the thread pool for every frame, which costs more than the copy on this kind of
+    /// machine (docs/performance.md, "Agent streams"). The continuation gives the reader back at its first wait.
+    /// </summary>
+    private static TaskCompletionSource NewWaiter() => new();
+
     /// <summary>The stream's id on its connection.</summary>
     public uint Id { get; }
 
@@ -166,7 +175,7 @@ public sealed partial class MuxStream : WebSocket
 
                 if (!_hasCurrent)
                 {
-                    readable = _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    readable = _readable ??= NewWaiter();
                     goto Wait;
                 }
 
@@ -292,7 +301,7 @@ public sealed partial class MuxStream : WebSocket
                 }
                 else
                 {
-                    writable = _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    writable = _writable ??= NewWaiter();
                 }
             }
 
@@ -413,7 +422,7 @@ public sealed partial class MuxStream : WebSocket
                     }
                 }
 
-                readable = _readable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                readable = _readable ??= NewWaiter();
             }
 
             if (grant > 0)
