@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -12,6 +13,41 @@ namespace Porthole.Tunnel.Frames;
 /// </summary>
 public static class FrameMask
 {
+    /// <summary>Unmasks a payload that may span several buffers into <paramref name="destination"/>; rotates <paramref name="mask"/> past it.</summary>
+    public static void UnmaskCopy(in ReadOnlySequence<byte> source, Span<byte> destination, ref uint mask)
+    {
+        foreach (var segment in source)
+        {
+            UnmaskCopy(segment.Span, destination, ref mask);
+            destination = destination[segment.Length..];
+        }
+    }
+
+    /// <summary>Unmasks a payload into a writer (a connection's output pipe) in whatever pieces it hands out.</summary>
+    public static void UnmaskCopy(in ReadOnlySequence<byte> source, IBufferWriter<byte> destination, ref uint mask)
+    {
+        foreach (var segment in source)
+        {
+            var from = segment.Span;
+            while (!from.IsEmpty)
+            {
+                var to = destination.GetSpan(1);
+                var count = Math.Min(from.Length, to.Length);
+                UnmaskCopy(from[..count], to, ref mask);
+                destination.Advance(count);
+                from = from[count..];
+            }
+        }
+    }
+
+    /// <summary>A small payload (a control frame's) unmasked into an array of its own.</summary>
+    public static byte[] Unmask(in ReadOnlySequence<byte> source, uint mask)
+    {
+        var payload = new byte[source.Length];
+        UnmaskCopy(source, payload, ref mask);
+        return payload;
+    }
+
     /// <summary>
     /// Copies <paramref name="source"/> to <paramref name="destination"/> XORed with <paramref name="mask"/>, and rotates
     /// <paramref name="mask"/> so that it fits the byte after the last one copied.

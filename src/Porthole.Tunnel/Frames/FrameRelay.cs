@@ -279,31 +279,13 @@ public static class FrameRelay
             var output = destination.Output;
             var header = FrameHeader.WriteUnmasked(output.GetSpan(FrameHeader.MaxUnmaskedLength), fin, opcode, payload.Length);
             output.Advance(header);
-            foreach (var segment in payload)
-            {
-                var from = segment.Span;
-                while (!from.IsEmpty)
-                {
-                    var to = output.GetSpan(1);
-                    var count = Math.Min(from.Length, to.Length);
-                    FrameMask.UnmaskCopy(from[..count], to, ref mask);
-                    output.Advance(count);
-                    from = from[count..];
-                }
-            }
+            FrameMask.UnmaskCopy(payload, output, ref mask);
         }
 
         /// <summary>Answers a ping, ignores a pong, passes a close frame on (and ends this direction).</summary>
         private async ValueTask<PumpResult?> ControlAsync(FrameHeader header, ReadOnlySequence<byte> masked, bool locked, CancellationToken cancellationToken)
         {
-            var payload = new byte[masked.Length];
-            var mask = header.Mask;
-            var offset = 0;
-            foreach (var segment in masked)
-            {
-                FrameMask.UnmaskCopy(segment.Span, payload.AsSpan(offset), ref mask);
-                offset += segment.Length;
-            }
+            var payload = FrameMask.Unmask(masked, header.Mask);
 
             switch (header.Opcode)
             {

@@ -87,12 +87,12 @@ internal sealed class FrameLegStreamTransport(FrameLeg leg) : IStreamTransport
             switch (header.Opcode)
             {
                 case FrameOpcode.Ping:
-                    leg.OwePong(Unmask(masked, ref mask));
+                    leg.OwePong(FrameMask.Unmask(masked, mask));
                     continue;
                 case FrameOpcode.Pong:
                     continue;
                 case FrameOpcode.Close:
-                    return (rest.Start, new Outcome(Unmask(masked, ref mask), null));
+                    return (rest.Start, new Outcome(FrameMask.Unmask(masked, mask), null));
                 case FrameOpcode.Binary when header.Fin:
                     error = Deliver(mux, masked, mask);
                     if (error is not null)
@@ -116,38 +116,22 @@ internal sealed class FrameLegStreamTransport(FrameLeg leg) : IStreamTransport
         }
 
         Span<byte> header = stackalloc byte[StreamFrame.HeaderLength];
-        UnmaskTo(masked.Slice(0, StreamFrame.HeaderLength), header, ref mask);
+        FrameMask.UnmaskCopy(masked.Slice(0, StreamFrame.HeaderLength), header, ref mask);
         var payload = masked.Slice(StreamFrame.HeaderLength);
         if ((StreamFrameType)header[4] == StreamFrameType.Data && payload.Length <= StreamFrame.MaxData)
         {
             var length = (int)payload.Length;
             var data = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-            UnmaskTo(payload, data, ref mask);
+            FrameMask.UnmaskCopy(payload, data, ref mask);
             return mux.Deliver(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header), StreamFrameType.Data, default, data, 0, length);
         }
 
         // Anything else is small, or breaks a rule the parser names.
         var message = new byte[masked.Length];
         header.CopyTo(message);
-        UnmaskTo(payload, message.AsSpan(StreamFrame.HeaderLength), ref mask);
+        FrameMask.UnmaskCopy(payload, message.AsSpan(StreamFrame.HeaderLength), ref mask);
         var error = StreamFrame.TryParse(message, out var frame);
         return error ?? mux.Deliver(frame.StreamId, frame.Type, frame.Payload.Span, null, 0, 0);
-    }
-
-    private static byte[] Unmask(ReadOnlySequence<byte> masked, ref uint mask)
-    {
-        var bytes = new byte[masked.Length];
-        UnmaskTo(masked, bytes, ref mask);
-        return bytes;
-    }
-
-    private static void UnmaskTo(ReadOnlySequence<byte> masked, Span<byte> destination, ref uint mask)
-    {
-        foreach (var segment in masked)
-        {
-            FrameMask.UnmaskCopy(segment.Span, destination, ref mask);
-            destination = destination[segment.Length..];
-        }
     }
 
     public async ValueTask SendAsync(uint streamId, StreamFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, CancellationToken stop)

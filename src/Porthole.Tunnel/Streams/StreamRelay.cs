@@ -278,7 +278,7 @@ public static class StreamRelay
 
                         locked = locked || await EnterAsync(cancellationToken).ConfigureAwait(false);
                         connection.WriteHeader(agent.Id, StreamFrameType.Data, granted);
-                        UnmaskInto(connection.Leg.Output, rest.Slice(0, granted));
+                        FrameMask.UnmaskCopy(rest.Slice(0, granted), connection.Leg.Output, ref _mask);
                         (_remaining, _bytes, forwarded) = (_remaining - granted, _bytes + granted, true);
                         rest = rest.Slice(granted);
                         continue;
@@ -317,7 +317,7 @@ public static class StreamRelay
                         return (rest.Start, true, forwarded, null);
                     }
 
-                    var payload = Unmask(rest.Slice(header.HeaderLength, header.PayloadLength), header.Mask);
+                    var payload = FrameMask.Unmask(rest.Slice(header.HeaderLength, header.PayloadLength), header.Mask);
                     rest = rest.Slice(header.HeaderLength + header.PayloadLength);
                     switch (header.Opcode)
                     {
@@ -393,35 +393,6 @@ public static class StreamRelay
             }
 
             return false;
-        }
-
-        private void UnmaskInto(System.IO.Pipelines.PipeWriter output, ReadOnlySequence<byte> masked)
-        {
-            foreach (var segment in masked)
-            {
-                var from = segment.Span;
-                while (!from.IsEmpty)
-                {
-                    var to = output.GetSpan(1);
-                    var count = Math.Min(from.Length, to.Length);
-                    FrameMask.UnmaskCopy(from[..count], to, ref _mask);
-                    output.Advance(count);
-                    from = from[count..];
-                }
-            }
-        }
-
-        private static byte[] Unmask(ReadOnlySequence<byte> masked, uint mask)
-        {
-            var payload = new byte[masked.Length];
-            var offset = 0;
-            foreach (var segment in masked)
-            {
-                FrameMask.UnmaskCopy(segment.Span, payload.AsSpan(offset), ref mask);
-                offset += segment.Length;
-            }
-
-            return payload;
         }
 
         /// <summary>The client's close goes to the agent's stream as it came (a status the stream cannot carry is refused as a protocol error).</summary>

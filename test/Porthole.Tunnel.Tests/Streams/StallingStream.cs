@@ -1,3 +1,5 @@
+using Porthole.Tunnel.Transport;
+
 namespace Porthole.Tunnel.Tests.Streams;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Porthole.Tunnel.Tests.Streams;
 /// write goes out, the rest waits until <see cref="Resume"/>. Cancelled meanwhile, the write throws with its first half
 /// sent, as a socket send cancelled part-way does.
 /// </summary>
-internal sealed class StallingStream(Stream inner) : Stream
+internal sealed class StallingStream(Stream inner) : LayeredStream(inner)
 {
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _resumed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,53 +30,14 @@ internal sealed class StallingStream(Stream inner) : Stream
     {
         if (!_stalling || buffer.Length < 2)
         {
-            await inner.WriteAsync(buffer, cancellationToken);
+            await Inner.WriteAsync(buffer, cancellationToken);
             return;
         }
 
         var half = buffer.Length / 2;
-        await inner.WriteAsync(buffer[..half], CancellationToken.None);
+        await Inner.WriteAsync(buffer[..half], CancellationToken.None);
         _stalled.TrySetResult();
         await _resumed.Task.WaitAsync(cancellationToken);
-        await inner.WriteAsync(buffer[half..], CancellationToken.None);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-    public override bool CanRead => inner.CanRead;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
+        await Inner.WriteAsync(buffer[half..], CancellationToken.None);
     }
 }
