@@ -19,13 +19,15 @@ public abstract record ControlMessage;
 /// First message of the agent: the protocol versions it speaks and what it is. <see cref="Streams"/>: the agent can
 /// carry sessions on its streams connection (docs/design/agent-streams.md); older agents leave it out.
 /// </summary>
-public sealed record HelloMessage(int MinVersion, int MaxVersion, string AgentVersion, bool RemoteAccessEnabled, string? Hostname, bool Streams = false) : ControlMessage;
+public sealed record HelloMessage(int MinVersion, int MaxVersion, string AgentVersion, bool RemoteAccessEnabled, string? Hostname,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Streams = false) : ControlMessage;
 
 /// <summary>
 /// The server's answer to <see cref="HelloMessage"/> when a common version exists. <see cref="Streams"/>: the server
 /// takes a streams connection (<c>GET /api/v1/agent/streams</c>), which the agent should open and keep.
 /// </summary>
-public sealed record WelcomeMessage(int Version, string DeviceId, string DeviceName, bool Streams = false) : ControlMessage;
+public sealed record WelcomeMessage(int Version, string DeviceId, string DeviceName,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Streams = false) : ControlMessage;
 
 /// <summary>The server refuses the agent (for example <c>incompatible-version</c>) and closes the channel.</summary>
 public sealed record RejectMessage(string Code, string Message) : ControlMessage;
@@ -37,8 +39,10 @@ public sealed record AgentStatusMessage(bool RemoteAccessEnabled) : ControlMessa
 /// The server asks the agent to dial <see cref="Host"/>:<see cref="Port"/> and to open a data WebSocket
 /// for the session, presenting <see cref="SessionKey"/>; or, when <see cref="StreamId"/> is set, to carry the session
 /// as that stream of its streams connection (the key is then empty: the stream is on the device's own connection).
+/// The optional fields of this version are left out when unset, so older peers see exactly the messages they know.
 /// </summary>
-public sealed record OpenSessionMessage(string SessionId, string SessionKey, string Host, int Port, int ConnectTimeoutMs, uint? StreamId = null) : ControlMessage;
+public sealed record OpenSessionMessage(string SessionId, string SessionKey, string Host, int Port, int ConnectTimeoutMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] uint? StreamId = null) : ControlMessage;
 
 /// <summary>The agent could not open the session; <see cref="Reason"/> is machine-readable, <see cref="Message"/> is for people.</summary>
 public sealed record OpenFailedMessage(string SessionId, OpenFailureReason Reason, string Message) : ControlMessage;

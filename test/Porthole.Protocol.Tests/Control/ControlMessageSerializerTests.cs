@@ -39,6 +39,18 @@ public sealed class ControlMessageSerializerTests
     }
 
     [Fact]
+    public void Serialize_WritesTheStreamsFieldsOnlyWhenSet_SoOlderPeersSeeTheMessagesTheyKnow()
+    {
+        var open = Encoding.UTF8.GetString(ControlMessageSerializer.Serialize(new OpenSessionMessage("s1", "", "db", 5432, 3000, StreamId: 7)));
+        var hello = Encoding.UTF8.GetString(ControlMessageSerializer.Serialize(new HelloMessage(1, 1, "0.1.0", true, "gw", Streams: true)));
+        var oldWelcome = Encoding.UTF8.GetString(ControlMessageSerializer.Serialize(new WelcomeMessage(1, "d1", "gw")));
+
+        Assert.Equal("""{"type":"open","sessionId":"s1","sessionKey":"","host":"db","port":5432,"connectTimeoutMs":3000,"streamId":7}""", open);
+        Assert.EndsWith(""","streams":true}""", hello, StringComparison.Ordinal);
+        Assert.Equal("""{"type":"welcome","version":1,"deviceId":"d1","deviceName":"gw"}""", oldWelcome);
+    }
+
+    [Fact]
     public void TryParse_AcceptsWhatThePeerWrites()
     {
         var json = """{"type":"hello","minVersion":1,"maxVersion":3,"agentVersion":"9.9","remoteAccessEnabled":true,"hostname":"edge"}"""u8;
