@@ -30,16 +30,8 @@ public static class AgentControlEndpoint
         HttpContext context, IServiceScopeFactory scopes, IDevicePresence presence, ISessionBroker broker, TimeProvider time, IOptions<PortholeServerOptions> options, ShutdownDrain drain, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(AgentControlEndpoint));
-        if (drain.Draining)
+        if (RefuseUpgrade(context, drain))
         {
-            // An agent accepted now would only be closed again in a moment; it retries with backoff.
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            return;
-        }
-
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             return;
         }
 
@@ -103,6 +95,27 @@ public static class AgentControlEndpoint
 
         await RecordAsync(scopes, deviceId, null, "agent.disconnect", endReason, CancellationToken.None);
         AgentLog.Disconnected(logger, deviceName, endReason);
+    }
+
+    /// <summary>
+    /// Answers an agent's long-lived WebSocket request that must not be taken: 503 while the server drains (an agent
+    /// accepted now would only be closed again in a moment; it retries with backoff), 426 when it is no WebSocket.
+    /// </summary>
+    internal static bool RefuseUpgrade(HttpContext context, ShutdownDrain drain)
+    {
+        if (drain.Draining)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return true;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            return true;
+        }
+
+        return false;
     }
 
     private static async Task<string> ReceiveLoopAsync(

@@ -29,15 +29,8 @@ public static class AgentStreamsEndpoint
             return;
         }
 
-        if (drain.Draining)
+        if (AgentControlEndpoint.RefuseUpgrade(context, drain))
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            return;
-        }
-
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             return;
         }
 

@@ -24,10 +24,10 @@ public sealed class FrameRelayTests
         var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
         var raw = client.Sockets.RightStream;
 
-        await raw.WriteAsync(Masked(FrameOpcode.Ping, "are you there"u8));
-        await raw.WriteAsync(Masked(FrameOpcode.Binary, "after the ping"u8));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Ping, "are you there"u8));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Binary, "after the ping"u8));
 
-        Assert.Equal(Unmasked(FrameOpcode.Pong, "are you there"u8), await ReadExactlyAsync(raw, 2 + 13));
+        Assert.Equal(RawFrames.Unmasked(FrameOpcode.Pong, "are you there"u8), await ReadExactlyAsync(raw, 2 + 13));
         var (type, payload) = await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
         Assert.Equal(WebSocketMessageType.Binary, type);
         Assert.Equal("after the ping", Encoding.ASCII.GetString(payload));
@@ -49,10 +49,10 @@ public sealed class FrameRelayTests
         var flood = new MemoryStream();
         for (var i = 0; i < Pings; i++)
         {
-            flood.Write(Masked(FrameOpcode.Ping, BitConverter.GetBytes(i)));
+            flood.Write(RawFrames.Masked(FrameOpcode.Ping, BitConverter.GetBytes(i)));
         }
 
-        flood.Write(Masked(FrameOpcode.Binary, "after the flood"u8));
+        flood.Write(RawFrames.Masked(FrameOpcode.Binary, "after the flood"u8));
         await raw.WriteAsync(flood.ToArray());
         Assert.Equal("after the flood", Encoding.ASCII.GetString((await agent.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test)).Payload));
 
@@ -79,7 +79,7 @@ public sealed class FrameRelayTests
         var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
         var raw = client.Sockets.RightStream;
 
-        await raw.WriteAsync(Masked(FrameOpcode.Close, [0x03, 0xED])); // 1005: "no status", never on the wire
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Close, [0x03, 0xED])); // 1005: "no status", never on the wire
 
         await AssertProtocolErrorAsync(raw, agent.Client, "close status 1005 may not be sent");
         await relay.WaitAsync(Timeouts.Test);
@@ -111,7 +111,7 @@ public sealed class FrameRelayTests
         var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
         var raw = client.Sockets.RightStream;
 
-        await raw.WriteAsync(Unmasked(FrameOpcode.Binary, "not masked"u8));
+        await raw.WriteAsync(RawFrames.Unmasked(FrameOpcode.Binary, "not masked"u8));
 
         await AssertProtocolErrorAsync(raw, agent.Client, "unmasked frame from a client");
         var result = await relay.WaitAsync(Timeouts.Test);
@@ -134,7 +134,7 @@ public sealed class FrameRelayTests
         Assert.Equal(0x89, ping[0]);
         await ReadExactlyAsync(silentAgent, ping[1]);
         await client.Client.SendBinaryAsync("still here"u8.ToArray());
-        Assert.Equal(Unmasked(FrameOpcode.Binary, "still here"u8), await ReadExactlyAsync(silentAgent, 2 + 10));
+        Assert.Equal(RawFrames.Unmasked(FrameOpcode.Binary, "still here"u8), await ReadExactlyAsync(silentAgent, 2 + 10));
 
         // 31 s after the agent last sent anything it is gone; the client, heard 15 s ago, is not.
         time.Advance(TimeSpan.FromSeconds(15));
@@ -159,8 +159,8 @@ public sealed class FrameRelayTests
 
         // The agent pings at 10 s (as its WebSocket does every interval) and gets its pong.
         time.Advance(TimeSpan.FromSeconds(10));
-        await agentPeer.WriteAsync(Masked(FrameOpcode.Ping, "agent"u8));
-        Assert.Equal(Unmasked(FrameOpcode.Pong, "agent"u8), await ReadExactlyAsync(agentPeer, 2 + 5));
+        await agentPeer.WriteAsync(RawFrames.Masked(FrameOpcode.Ping, "agent"u8));
+        Assert.Equal(RawFrames.Unmasked(FrameOpcode.Pong, "agent"u8), await ReadExactlyAsync(agentPeer, 2 + 5));
 
         // At 16 s the agent has heard from the server and the server from the agent within the interval: no ping for
         // it (the quiet client leg is pinged, as SilentPeer_IsPingedEveryInterval_AndGivenUpAfterTheLimit shows).
@@ -185,7 +185,7 @@ public sealed class FrameRelayTests
         var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
         var payload = new byte[50_000];
         Random.Shared.NextBytes(payload);
-        var frame = Masked(FrameOpcode.Binary, payload);
+        var frame = RawFrames.Masked(FrameOpcode.Binary, payload);
         var raw = client.Sockets.RightStream;
 
         await raw.WriteAsync(frame.AsMemory(0, 20_000));
@@ -209,7 +209,7 @@ public sealed class FrameRelayTests
         var relay = WebSocketPair.Relay(RelayKind.Frames, client, agent);
         var payload = new byte[FrameRelay.WholeFrameLimit * 4];
         Random.Shared.NextBytes(payload);
-        var frame = Masked(FrameOpcode.Binary, payload);
+        var frame = RawFrames.Masked(FrameOpcode.Binary, payload);
         var raw = client.Sockets.RightStream;
 
         // Only the first 100 000 bytes are sent: they arrive without the rest of the frame.
@@ -263,38 +263,4 @@ public sealed class FrameRelayTests
         await stream.ReadExactlyAsync(bytes).AsTask().WaitAsync(Timeouts.Test);
         return bytes;
     }
-
-    /// <summary>A client frame: FIN set, masked with a fixed key.</summary>
-    private static byte[] Masked(FrameOpcode opcode, ReadOnlySpan<byte> payload)
-    {
-        byte[] key = [0x12, 0x34, 0x56, 0x78];
-        var lengthBytes = payload.Length switch { <= 125 => 0, <= ushort.MaxValue => 2, _ => 8 };
-        var frame = new byte[2 + lengthBytes + 4 + payload.Length];
-        frame[0] = (byte)(0x80 | (byte)opcode);
-        switch (lengthBytes)
-        {
-            case 0:
-                frame[1] = (byte)(0x80 | payload.Length);
-                break;
-            case 2:
-                frame[1] = 0x80 | 126;
-                BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
-                break;
-            default:
-                frame[1] = 0x80 | 127;
-                BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
-                break;
-        }
-
-        key.CopyTo(frame, 2 + lengthBytes);
-        for (var i = 0; i < payload.Length; i++)
-        {
-            frame[2 + lengthBytes + 4 + i] = (byte)(payload[i] ^ key[i % 4]);
-        }
-
-        return frame;
-    }
-
-    /// <summary>A server frame of at most 125 bytes: FIN set, no mask.</summary>
-    private static byte[] Unmasked(FrameOpcode opcode, ReadOnlySpan<byte> payload) => [(byte)(0x80 | (byte)opcode), (byte)payload.Length, .. payload];
 }

@@ -235,15 +235,15 @@ public sealed class StreamRelayTests
         var session = await harness.OpenAsync();
         var raw = session.RawClient;
 
-        await raw.WriteAsync(Masked(FrameOpcode.Binary, "frag"u8, fin: false));
-        await raw.WriteAsync(Masked(FrameOpcode.Ping, "are you there"u8));
-        await raw.WriteAsync(Masked(FrameOpcode.Continuation, "mented"u8));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Binary, "frag"u8, fin: false));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Ping, "are you there"u8));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Continuation, "mented"u8));
 
-        Assert.Equal(Unmasked(FrameOpcode.Pong, "are you there"u8), await ReadExactlyAsync(raw, 2 + 13));
+        Assert.Equal(RawFrames.Unmasked(FrameOpcode.Pong, "are you there"u8), await ReadExactlyAsync(raw, 2 + 13));
         Assert.Equal("fragmented", Encoding.ASCII.GetString(await MuxStreamTests.ReceiveExactlyAsync(session.Agent, 10).WaitAsync(Timeouts.Short)));
 
         // Nothing else reached the agent: what it reads next is the client's fin.
-        await raw.WriteAsync(Masked(FrameOpcode.Text, "fin"u8));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Text, "fin"u8));
         var (type, payload) = await session.Agent.ReceiveMessageAsync().WaitAsync(Timeouts.Short);
         Assert.Equal(WebSocketMessageType.Text, type);
         Assert.True(DataFrames.IsFin(payload));
@@ -260,9 +260,9 @@ public sealed class StreamRelayTests
         var raw = session.RawClient;
         byte[] frames = violation switch
         {
-            "text" => Masked(FrameOpcode.Text, "hello"u8),
-            "continuation" => Masked(FrameOpcode.Continuation, "stray"u8),
-            _ => [.. Masked(FrameOpcode.Binary, "first"u8, fin: false), .. Masked(FrameOpcode.Binary, "second"u8)],
+            "text" => RawFrames.Masked(FrameOpcode.Text, "hello"u8),
+            "continuation" => RawFrames.Masked(FrameOpcode.Continuation, "stray"u8),
+            _ => [.. RawFrames.Masked(FrameOpcode.Binary, "first"u8, fin: false), .. RawFrames.Masked(FrameOpcode.Binary, "second"u8)],
         };
 
         await raw.WriteAsync(frames);
@@ -370,7 +370,7 @@ public sealed class StreamRelayTests
         var raw = session.RawClient;
 
         // All but 10 bytes of the window cross; the agent reads none of them, so no credit comes back.
-        var first = Masked(FrameOpcode.Binary, new byte[MuxStream.InitialWindow - 10]);
+        var first = RawFrames.Masked(FrameOpcode.Binary, new byte[MuxStream.InitialWindow - 10]);
         var forwarded = clientEnd!.AskedForMoreAfterAsync(first.Length);
         await raw.WriteAsync(first);
         await forwarded.WaitAsync(Timeouts.Short);
@@ -378,7 +378,7 @@ public sealed class StreamRelayTests
         // The connection breaks. The next frame uses up the window halfway: the relay flushes what it wrote, and the
         // flush fails.
         connection!.BreakWrites();
-        await raw.WriteAsync(Masked(FrameOpcode.Binary, new byte[20]));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Binary, new byte[20]));
 
         var close = ReadCloseFrameAsync(raw);
         await Task.WhenAny(close, session.Relay).WaitAsync(Timeouts.Short);
@@ -412,7 +412,7 @@ public sealed class StreamRelayTests
         var raw = session.RawClient;
 
         // All but 10 bytes of the window cross; the agent reads none of them, so no credit comes back.
-        var first = Masked(FrameOpcode.Binary, new byte[MuxStream.InitialWindow - 10]);
+        var first = RawFrames.Masked(FrameOpcode.Binary, new byte[MuxStream.InitialWindow - 10]);
         var forwarded = clientEnd!.AskedForMoreAfterAsync(first.Length);
         await raw.WriteAsync(first);
         await forwarded.WaitAsync(Timeouts.Short);
@@ -420,7 +420,7 @@ public sealed class StreamRelayTests
         // The connection congests. The next frame uses up the window halfway; the relay's flush of it stalls, and the
         // relay is cancelled meanwhile.
         connection!.Stall();
-        await raw.WriteAsync(Masked(FrameOpcode.Binary, new byte[20]));
+        await raw.WriteAsync(RawFrames.Masked(FrameOpcode.Binary, new byte[20]));
         await connection.Stalled.WaitAsync(Timeouts.Short);
         await cancel.CancelAsync();
         await Task.Delay(200);
@@ -493,38 +493,4 @@ public sealed class StreamRelayTests
         var payload = await ReadExactlyAsync(raw, header[1]);
         return (BinaryPrimitives.ReadUInt16BigEndian(payload), Encoding.UTF8.GetString(payload.AsSpan(2)));
     }
-
-    /// <summary>A client frame, masked with a fixed key.</summary>
-    private static byte[] Masked(FrameOpcode opcode, ReadOnlySpan<byte> payload, bool fin = true)
-    {
-        byte[] key = [0x12, 0x34, 0x56, 0x78];
-        var lengthBytes = payload.Length switch { <= 125 => 0, <= ushort.MaxValue => 2, _ => 8 };
-        var frame = new byte[2 + lengthBytes + 4 + payload.Length];
-        frame[0] = (byte)((fin ? 0x80 : 0) | (byte)opcode);
-        switch (lengthBytes)
-        {
-            case 0:
-                frame[1] = (byte)(0x80 | payload.Length);
-                break;
-            case 2:
-                frame[1] = 0x80 | 126;
-                BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
-                break;
-            default:
-                frame[1] = 0x80 | 127;
-                BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
-                break;
-        }
-
-        key.CopyTo(frame, 2 + lengthBytes);
-        for (var i = 0; i < payload.Length; i++)
-        {
-            frame[2 + lengthBytes + 4 + i] = (byte)(payload[i] ^ key[i % 4]);
-        }
-
-        return frame;
-    }
-
-    /// <summary>A server frame of at most 125 bytes: FIN set, no mask.</summary>
-    private static byte[] Unmasked(FrameOpcode opcode, ReadOnlySpan<byte> payload) => [(byte)(0x80 | (byte)opcode), (byte)payload.Length, .. payload];
 }
