@@ -56,8 +56,8 @@ public sealed class StreamsLink(Uri server, string credential, DataWebSocketConn
                 string reason;
                 try
                 {
-                    using var webSocket = await connector.ConnectAsync(uri, credential, ControlProtocol.StreamsSubProtocol, null, cancellationToken).ConfigureAwait(false);
-                    await using var mux = new StreamMux(webSocket, "server");
+                    await using var connection = await connector.UpgradeAsync(uri, credential, ControlProtocol.StreamsSubProtocol, null, cancellationToken).ConfigureAwait(false);
+                    await using var mux = new StreamMux(connection, connector.KeepAlive.Interval, "server");
                     _current = mux;
                     _backoff.Reset();
                     AgentLog.StreamsConnected(logger);

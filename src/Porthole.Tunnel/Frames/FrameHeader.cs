@@ -4,14 +4,14 @@ using System.Buffers.Binary;
 namespace Porthole.Tunnel.Frames;
 
 /// <summary>
-/// The header of one WebSocket frame (RFC 6455 section 5.2) as a client sends it: always masked, no extension bits
-/// (Porthole negotiates none). Reading never throws on partial input; it says whether it needs more bytes.
+/// The header of one WebSocket frame (RFC 6455 section 5.2): masked as a client sends it, unmasked as a server does,
+/// no extension bits (Porthole negotiates none). Reading never throws on partial input; it says whether it needs more bytes.
 /// </summary>
 /// <param name="Fin">Whether this frame ends its message.</param>
 /// <param name="Opcode">What the frame carries.</param>
 /// <param name="PayloadLength">Bytes of payload after the header.</param>
 /// <param name="Mask">The masking key, as the little-endian <see cref="uint"/> of its four bytes.</param>
-/// <param name="HeaderLength">Bytes of the header itself: 6, 8 or 14 for a masked frame.</param>
+/// <param name="HeaderLength">Bytes of the header itself: 6, 8 or 14 for a masked frame, 2, 4 or 10 for an unmasked one.</param>
 public readonly record struct FrameHeader(bool Fin, FrameOpcode Opcode, long PayloadLength, uint Mask, int HeaderLength)
 {
     /// <summary>Longest header a frame can have: 2 bytes, a 64-bit length, the 4-byte mask.</summary>
@@ -29,9 +29,10 @@ public readonly record struct FrameHeader(bool Fin, FrameOpcode Opcode, long Pay
     /// <summary>
     /// Reads a client frame's header from the start of <paramref name="input"/>: <see cref="OperationStatus.Done"/>
     /// with the header, <see cref="OperationStatus.NeedMoreData"/> when the header is not all there yet, or
-    /// <see cref="OperationStatus.InvalidData"/> with the rule it breaks in <paramref name="error"/>.
+    /// <see cref="OperationStatus.InvalidData"/> with the rule it breaks in <paramref name="error"/>. With
+    /// <paramref name="fromServer"/>, a server's frame instead, which must not be masked (RFC 6455 section 5.1).
     /// </summary>
-    public static OperationStatus TryRead(in ReadOnlySequence<byte> input, out FrameHeader header, out string? error)
+    public static OperationStatus TryRead(in ReadOnlySequence<byte> input, out FrameHeader header, out string? error, bool fromServer = false)
     {
         header = default;
         error = null;
@@ -59,15 +60,16 @@ public readonly record struct FrameHeader(bool Fin, FrameOpcode Opcode, long Pay
             return OperationStatus.InvalidData;
         }
 
-        if ((second & 0x80) == 0)
+        var masked = (second & 0x80) != 0;
+        if (masked == fromServer)
         {
-            error = "unmasked frame from a client";
+            error = fromServer ? "masked frame from a server" : "unmasked frame from a client";
             return OperationStatus.InvalidData;
         }
 
         var lengthCode = second & 0x7F;
         var lengthBytes = lengthCode switch { 126 => 2, 127 => 8, _ => 0 };
-        var headerLength = 2 + lengthBytes + 4;
+        var headerLength = 2 + lengthBytes + (masked ? 4 : 0);
         if (available < headerLength)
         {
             return OperationStatus.NeedMoreData;
@@ -85,7 +87,8 @@ public readonly record struct FrameHeader(bool Fin, FrameOpcode Opcode, long Pay
             return OperationStatus.InvalidData;
         }
 
-        header = new FrameHeader(fin, opcode, length, BinaryPrimitives.ReadUInt32LittleEndian(bytes[(2 + lengthBytes)..]), headerLength);
+        var mask = masked ? BinaryPrimitives.ReadUInt32LittleEndian(bytes[(2 + lengthBytes)..]) : 0;
+        header = new FrameHeader(fin, opcode, length, mask, headerLength);
         if (header.IsControl && (!fin || length > MaxControlPayload))
         {
             error = "fragmented or oversized control frame";
@@ -93,6 +96,18 @@ public readonly record struct FrameHeader(bool Fin, FrameOpcode Opcode, long Pay
         }
 
         return OperationStatus.Done;
+    }
+
+    /// <summary>
+    /// Writes the header of a masked (client-to-server) frame with <paramref name="mask"/> as its key (the little-endian
+    /// <see cref="uint"/> of the four key bytes, as <see cref="FrameMask"/> takes it); returns its length.
+    /// </summary>
+    public static int WriteMasked(Span<byte> destination, bool fin, FrameOpcode opcode, long payloadLength, uint mask)
+    {
+        var length = WriteUnmasked(destination, fin, opcode, payloadLength);
+        destination[1] |= 0x80;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[length..], mask);
+        return length + 4;
     }
 
     /// <summary>Writes the header of an unmasked (server-to-client) frame; returns its length.</summary>

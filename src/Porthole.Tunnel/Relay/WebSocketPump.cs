@@ -60,6 +60,12 @@ public static class WebSocketPump
     /// </summary>
     public static async Task<PumpResult> WebSocketToStreamAsync(WebSocket source, Stream destination, Action completeDestination, int bufferSize, CancellationToken cancellationToken, Action? firstBytesMoved = null)
     {
+        if (source is Streams.MuxStream stream)
+        {
+            // A stream's frames already sit in arrays of their own: written from there, they skip this loop's copy.
+            return await Streams.MuxStreamPump.ToStreamAsync(stream, destination, completeDestination, cancellationToken, firstBytesMoved).ConfigureAwait(false);
+        }
+
         using var buffer = new AdaptiveBuffer(bufferSize);
         long total = 0;
         var side = PumpSide.Source;

@@ -30,6 +30,16 @@ public sealed class StreamMux : IAsyncDisposable
     }
 
     /// <summary>
+    /// The agent's side over the upgraded connection itself (<see cref="ClientFrameTransport"/>): frames are read and
+    /// written as a WebSocket client's with no WebSocket object in between, and the server is pinged every
+    /// <paramref name="pingInterval"/> in which nothing else went out. The caller owns the connection.
+    /// </summary>
+    public StreamMux(Stream connection, TimeSpan pingInterval, string peer)
+        : this(new ClientFrameTransport(connection, pingInterval), peer)
+    {
+    }
+
+    /// <summary>
     /// The server's side over the connection's own pipes (<see cref="Frames.FrameLeg"/>): frames are read and written
     /// there with no WebSocket object in between, and a session relayed by <see cref="StreamRelay"/> crosses the server
     /// in one pass over its bytes each way. The caller owns the leg.

@@ -33,6 +33,24 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
     /// <exception cref="WebSocketException">The connection failed (its inner exception says how) or the answer was not a valid upgrade.</exception>
     public async Task<WebSocket> ConnectAsync(Uri uri, string bearer, string subProtocol, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
     {
+        var connection = await UpgradeAsync(uri, bearer, subProtocol, headers, cancellationToken).ConfigureAwait(false);
+        return WebSocket.CreateFromStream(connection, new WebSocketCreationOptions
+        {
+            IsServer = false,
+            SubProtocol = subProtocol,
+            KeepAliveInterval = KeepAlive.Interval,
+            KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
+        });
+    }
+
+    /// <summary>
+    /// Does the upgrade <see cref="ConnectAsync"/> does and returns the connection itself, watched for a silent peer,
+    /// for a caller that reads and writes the frames on its own (the agent's streams connection). Disposing it closes it.
+    /// </summary>
+    /// <exception cref="WebSocketRejectedException">The server answered with an HTTP status instead of 101.</exception>
+    /// <exception cref="WebSocketException">The connection failed (its inner exception says how) or the answer was not a valid upgrade.</exception>
+    public async Task<Stream> UpgradeAsync(Uri uri, string bearer, string subProtocol, IReadOnlyDictionary<string, string>? headers, CancellationToken cancellationToken)
+    {
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         using var request = new HttpRequestMessage(HttpMethod.Get, ToHttpUri(uri))
         {
@@ -92,13 +110,7 @@ public sealed class DataWebSocketConnector(HttpMessageInvoker invoker, KeepAlive
             }
 
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return WebSocket.CreateFromStream(new SilentPeerStream(stream, KeepAlive), new WebSocketCreationOptions
-            {
-                IsServer = false,
-                SubProtocol = subProtocol,
-                KeepAliveInterval = KeepAlive.Interval,
-                KeepAliveTimeout = KeepAliveSettings.WebSocketPongTimeout,
-            });
+            return new SilentPeerStream(stream, KeepAlive);
         }
         catch
         {

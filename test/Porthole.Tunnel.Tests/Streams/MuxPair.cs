@@ -4,8 +4,9 @@ using Porthole.Tunnel.Tests.Support;
 namespace Porthole.Tunnel.Tests.Streams;
 
 /// <summary>
-/// A streams connection as it will run: one real WebSocket over loopback TCP, the server's <see cref="StreamMux"/> on
-/// its server end and the agent's on its client end, both reading.
+/// A streams connection over loopback TCP: the server's <see cref="StreamMux"/> on a WebSocket object at its server end
+/// (the server's form when the frame relay is off), and the agent's as it runs, reading and writing client frames on
+/// the connection itself; both reading.
 /// </summary>
 internal sealed class MuxPair : IAsyncDisposable
 {
@@ -13,10 +14,13 @@ internal sealed class MuxPair : IAsyncDisposable
     {
         Connection = connection;
         Server = new StreamMux(connection.Server, "agent");
-        Agent = new StreamMux(connection.Client, "server");
+        Agent = new StreamMux(connection.Sockets.RightStream, AgentPingInterval, "server");
         ServerRun = Server.RunAsync(CancellationToken.None);
         AgentRun = Agent.RunAsync(CancellationToken.None);
     }
+
+    /// <summary>How often the agent's side pings a quiet connection.</summary>
+    public static readonly TimeSpan AgentPingInterval = TimeSpan.FromSeconds(15);
 
     public WebSocketPair Connection { get; }
 

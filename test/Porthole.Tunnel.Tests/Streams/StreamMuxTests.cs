@@ -151,7 +151,7 @@ public sealed class StreamMuxTests
         await mux.Server.CloseAsync(WebSocketCloseStatus.NormalClosure, "shutting down");
 
         Assert.Equal("closed by the server: shutting down", await mux.AgentRun.WaitAsync(Timeouts.Short));
-        Assert.Equal("closed by the agent: bye", await mux.ServerRun.WaitAsync(Timeouts.Short));
+        Assert.Equal("closed by the agent: shutting down", await mux.ServerRun.WaitAsync(Timeouts.Short));
         Assert.Equal(WebSocketMessageType.Close, (await agent.ReceiveMessageAsync().WaitAsync(Timeouts.Short)).Type);
         Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "server disconnected"), (agent.CloseStatus, agent.CloseStatusDescription));
         Assert.Equal(WebSocketMessageType.Close, (await server.ReceiveMessageAsync().WaitAsync(Timeouts.Short)).Type);

@@ -8,7 +8,7 @@ namespace Porthole.Tunnel.Tests.Streams;
 /// <summary>
 /// Sessions relayed by <see cref="StreamRelay"/> as the server will run them: one streams connection (a real WebSocket
 /// over loopback TCP) whose server end is read on its pipes by the server's <see cref="StreamMux"/> and whose client end
-/// is the agent's mux; each session adds a client WebSocket pair, a stream on the connection, and the relay between the
+/// is the agent's mux, both as they run; each session adds a client WebSocket pair, a stream on the connection, and the relay between the
 /// client's leg and the stream. Tests play the client (<see cref="Session.Client"/>, or raw bytes on
 /// <see cref="Session.RawClient"/>) and the agent (<see cref="Session.Agent"/>).
 /// </summary>
@@ -20,7 +20,7 @@ internal sealed class StreamRelayHarness : IAsyncDisposable
     {
         Shared = shared;
         ServerMux = new StreamMux(shared.ServerLeg("agent"), "agent");
-        AgentMux = new StreamMux(shared.Client, "server");
+        AgentMux = new StreamMux(shared.Sockets.RightStream, MuxPair.AgentPingInterval, "server");
         ServerRun = ServerMux.RunAsync(CancellationToken.None);
         AgentRun = AgentMux.RunAsync(CancellationToken.None);
     }
@@ -31,7 +31,7 @@ internal sealed class StreamRelayHarness : IAsyncDisposable
     /// <summary>The server's mux, on the connection's pipes; its peer is the agent.</summary>
     public StreamMux ServerMux { get; }
 
-    /// <summary>The agent's mux, on a WebSocket.</summary>
+    /// <summary>The agent's mux, on the connection itself, as the agent runs it.</summary>
     public StreamMux AgentMux { get; }
 
     public Task<string> ServerRun { get; }
