@@ -249,6 +249,40 @@ public sealed class StreamRelayTests
         Assert.True(DataFrames.IsFin(payload));
     }
 
+    [Fact]
+    public async Task AClientFrameArrivingInPieces_CrossesAsOneStreamFrame_OrAsFullOnesWhenLarger()
+    {
+        await using var harness = await StreamRelayHarness.CreateAsync();
+        var session = await harness.OpenAsync();
+        var small = new byte[100_000];
+        var large = new byte[(2 * StreamFrame.MaxData) + 5_000];
+        Random.Shared.NextBytes(small);
+        Random.Shared.NextBytes(large);
+        byte[] wire = [.. RawFrames.Masked(FrameOpcode.Binary, small), .. RawFrames.Masked(FrameOpcode.Binary, large)];
+
+        // Pieces of 7 000 bytes, each after a pause: the relay sees every frame in many reads.
+        for (var offset = 0; offset < wire.Length; offset += 7_000)
+        {
+            await session.RawClient.WriteAsync(wire.AsMemory(offset, Math.Min(7_000, wire.Length - offset)));
+            await Task.Delay(2);
+        }
+
+        // A stream's message ends where its frame ended, so each receive shows one stream frame.
+        var buffer = new byte[400_000];
+        var received = new List<int>();
+        var total = 0;
+        while (total < small.Length + large.Length)
+        {
+            var result = await session.Agent.ReceiveAsync(buffer.AsMemory(total), CancellationToken.None).AsTask().WaitAsync(Timeouts.Short);
+            Assert.True(result.EndOfMessage);
+            received.Add(result.Count);
+            total += result.Count;
+        }
+
+        Assert.Equal([small.Length, StreamFrame.MaxData, StreamFrame.MaxData, 5_000], received);
+        Assert.Equal([.. small, .. large], buffer[..total]);
+    }
+
     [Theory]
     [InlineData("text", "unexpected text message on a data channel")]
     [InlineData("continuation", "continuation frame outside a fragmented message")]
