@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
-using System.Text;
 using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Timing;
 using Porthole.Tunnel.Transport;
@@ -204,11 +202,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
     /// <summary>Sends a close frame with a status and a reason (clipped to fit), once.</summary>
     public Task CloseOutputAsync(WebSocketCloseStatus status, string reason)
     {
-        var clipped = DataFrames.ClipReason(reason);
-        var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
-        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
-        Encoding.UTF8.GetBytes(clipped, payload.AsSpan(2));
-        return SendControlAsync(FrameOpcode.Close, payload);
+        return SendControlAsync(FrameOpcode.Close, DataFrames.ClosePayload(status, reason));
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Net.WebSockets;
 using System.Text;
 
 namespace Porthole.Tunnel.Relay;
@@ -40,6 +42,19 @@ public static class DataFrames
 
     /// <summary>Whether a text message is the half-close marker.</summary>
     public static bool IsFin(ReadOnlySpan<byte> text) => text.SequenceEqual(Fin.Span);
+
+    /// <summary>
+    /// The payload of a close frame (RFC 6455 section 5.5.1): the status, big-endian, then the reason clipped to fit.
+    /// A stream's close carries the same (docs/design/agent-streams.md).
+    /// </summary>
+    public static byte[] ClosePayload(WebSocketCloseStatus status, string reason)
+    {
+        var clipped = ClipReason(reason);
+        var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
+        Encoding.UTF8.GetBytes(clipped, payload.AsSpan(2));
+        return payload;
+    }
 
     /// <summary>
     /// Clips a close reason to what a WebSocket close frame can carry (123 bytes of UTF-8, RFC 6455 §5.5).

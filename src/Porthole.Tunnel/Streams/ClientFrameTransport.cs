@@ -325,11 +325,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
 
     public Task CloseAsync(WebSocketCloseStatus status, string reason)
     {
-        var clipped = DataFrames.ClipReason(reason);
-        var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
-        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
-        Encoding.UTF8.GetBytes(clipped, payload.AsSpan(2));
-        return SendCloseAsync(payload);
+        return SendCloseAsync(DataFrames.ClosePayload(status, reason));
     }
 
     private static bool IsConnectionGone(Exception ex) =>

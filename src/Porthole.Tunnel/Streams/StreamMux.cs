@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using System.Text;
 using Porthole.Tunnel.Relay;
 
 namespace Porthole.Tunnel.Streams;
@@ -178,11 +177,7 @@ public sealed class StreamMux : IAsyncDisposable
             return SendAsync(streamId, StreamFrameType.Close, default, cancellationToken);
         }
 
-        var clipped = DataFrames.ClipReason(reason);
-        var payload = new byte[2 + Encoding.UTF8.GetByteCount(clipped)];
-        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
-        Encoding.UTF8.GetBytes(clipped, payload.AsSpan(2));
-        return SendAsync(streamId, StreamFrameType.Close, payload, cancellationToken);
+        return SendAsync(streamId, StreamFrameType.Close, DataFrames.ClosePayload(status, reason), cancellationToken);
     }
 
     internal void Remove(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
