@@ -21,6 +21,7 @@ public sealed class StreamMux : IAsyncDisposable
     private uint _lastId;
     private string? _endReason;
 
+    /// <summary>Over a <see cref="WebSocket"/> object: the server's side when the frame relay is off.</summary>
     /// <param name="connection">The shared connection; the caller owns it and disposes it after <see cref="RunAsync"/>.</param>
     /// <param name="peer">Who is at the other end ("agent", "server"), for the reason a lost connection gives its streams.</param>
     public StreamMux(WebSocket connection, string peer)

@@ -4,7 +4,10 @@ using Porthole.Tunnel.Relay;
 
 namespace Porthole.Tunnel.Streams;
 
-/// <summary>Stream frames as binary messages of a <see cref="WebSocket"/>: the agent's side of the streams connection.</summary>
+/// <summary>
+/// Stream frames as binary messages of a <see cref="WebSocket"/>: the server's side of the streams connection when the
+/// frame relay is off (no pipes to read it on). The agent has its own frames (<see cref="ClientFrameTransport"/>).
+/// </summary>
 internal sealed class WebSocketStreamTransport(WebSocket connection) : IStreamTransport
 {
     // Most messages on the connection are credits, fins and closes; a data frame larger than this is read on into a
