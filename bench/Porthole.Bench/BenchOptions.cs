@@ -41,6 +41,9 @@ public sealed class BenchOptions
     /// <summary>Seconds the idle sessions stay open after their memory is read, so a heap dump can be taken (default 0).</summary>
     public double HoldIdle { get; private set; }
 
+    /// <summary>Seconds to keep the paths up, doing nothing, once they are started (for profiling by hand); 0 runs the suite.</summary>
+    public double HoldPaths { get; private set; }
+
     /// <summary>Idle agents (in-process control channels) for the memory figure (default 1 000; smoke 10).</summary>
     public int IdleAgents { get; private set; } = 1000;
 
@@ -105,6 +108,9 @@ public sealed class BenchOptions
                     break;
                 case "--hold-idle":
                     options.HoldIdle = double.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--hold-paths":
+                    options.HoldPaths = double.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--idle-agents":
                     options.IdleAgents = int.Parse(Next(), CultureInfo.InvariantCulture);

@@ -58,6 +58,17 @@ try
     }
 
     Log("paths up: " + string.Join(", ", paths.Select(p => p.Label)));
+    if (options.HoldPaths > 0)
+    {
+        // Nothing is measured: each path's ports and processes are printed, for iperf3, perf or strace by hand.
+        foreach (var path in paths)
+        {
+            Log($"{path.Label,-24} iperf3 -c 127.0.0.1 -p {path.IperfPort}; echo :{path.EchoPort}; server pids {string.Join(' ', path.ServerPids)}; chain pids {string.Join(' ', path.ChainPids)}");
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(options.HoldPaths));
+        return 0;
+    }
 
     var results = paths.ToDictionary(p => p.Key, p => new PathResult(p.Key, p.Label));
 
