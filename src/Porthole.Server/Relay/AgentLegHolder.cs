@@ -46,6 +46,8 @@ internal static class AgentLegHolder
             return;
         }
 
+        await stream.OpenWindowAsync();
+
         if (!session.TryAttachAgentStream(leg))
         {
             // The open timed out or failed meanwhile; the stream is of no use to anyone.

@@ -36,9 +36,11 @@ public static class DataFrames
     /// its header would cost one more record for the header's bytes on every message: one more encryption call, send
     /// and receive on each TLS leg (seen with strace, docs/performance.md). Eight records (128 KiB) rather than four:
     /// with the server's 64 KiB transport blocks, −10…−14 % server CPU per GB over TLS in same-run A/Bs (ab/15); a
-    /// busy session's buffers are that much larger, an idle one's are not (<see cref="AdaptiveBuffer"/>).
+    /// busy session's buffers are that much larger, an idle one's are not (<see cref="AdaptiveBuffer"/>). It leaves room
+    /// for a stream frame's header too: a message the server or the agent carries on the agent's streams connection
+    /// is that many bytes longer there, and at the full size it spilled one byte into a ninth record on the agent's leg.
     /// </summary>
-    public const int DefaultBufferSize = RecordsPerMessage * TlsRecordPayloadBytes - MaskedLargeHeaderBytes;
+    public const int DefaultBufferSize = RecordsPerMessage * TlsRecordPayloadBytes - MaskedLargeHeaderBytes - Streams.StreamFrame.HeaderLength;
 
     /// <summary>Whether a text message is the half-close marker.</summary>
     public static bool IsFin(ReadOnlySpan<byte> text) => text.SequenceEqual(Fin.Span);

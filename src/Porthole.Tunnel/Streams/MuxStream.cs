@@ -15,13 +15,21 @@ namespace Porthole.Tunnel.Streams;
 public sealed partial class MuxStream : WebSocket
 {
     /// <summary>
-    /// Bytes either side may send on a stream before the other grants more: four full data frames, enough to keep a
-    /// loopback session busy while the credit for the first of them travels back.
+    /// Bytes either side may send on a new stream before the other grants any: the protocol's starting window, which
+    /// every version assumes (docs/design/agent-streams.md). Four full data frames.
     /// </summary>
     public const int InitialWindow = 512 * 1024;
 
-    // Credit goes back in batches of half a window: one small frame per 256 KiB.
-    private const int CreditBatch = InitialWindow / 2;
+    /// <summary>
+    /// The window each side gives the other once the stream is open, by granting the rest of it at once: the agent in
+    /// its acknowledgement (<see cref="AcknowledgeAsync"/>), the server when that arrives (<see cref="OpenWindowAsync"/>).
+    /// An older peer simply adds the grant to its window. At <see cref="InitialWindow"/> one stream ran out of credit
+    /// every half window on this kind of machine, where a wake-up costs more than the copy: the whole chain went to
+    /// sleep and woke again, three times the server's context switches per MB and a quarter less throughput going up;
+    /// at 4 MiB it runs as a connection of its own does (docs/performance.md, "Agent streams"). It is also what a
+    /// receiver may have to hold for a stream whose reader stalls.
+    /// </summary>
+    public const int Window = 4 * 1024 * 1024;
 
     private readonly StreamMux _mux;
     private readonly Lock _gate = new();
@@ -33,6 +41,11 @@ public sealed partial class MuxStream : WebSocket
     private TaskCompletionSource? _writable;
     private long _sendWindow = InitialWindow;
     private long _receiveWindow = InitialWindow;
+
+    // The window this side has given: InitialWindow until it grants the rest of Window. Credit goes back in batches of
+    // half of it (one small frame per 2 MiB), never more than granted, so a side that has not widened still returns
+    // credit every 256 KiB.
+    private int _window = InitialWindow;
     private int _consumed;
     private WebSocketState _state = WebSocketState.Open;
     private bool _closeSent;
@@ -72,8 +85,33 @@ public sealed partial class MuxStream : WebSocket
 
     public override string? SubProtocol => null;
 
-    /// <summary>The agent's answer to an open: the stream is there (a credit of zero, which changes no window).</summary>
-    public ValueTask AcknowledgeAsync(CancellationToken cancellationToken) => _mux.SendCreditAsync(Id, 0, cancellationToken);
+    /// <summary>
+    /// The agent's answer to an open: the stream is there. It is a credit frame, and its credit widens the server's
+    /// window to <see cref="Window"/> (an answer of zero, which older agents send, leaves it at <see cref="InitialWindow"/>).
+    /// </summary>
+    public ValueTask AcknowledgeAsync(CancellationToken cancellationToken) => _mux.SendCreditAsync(Id, Widen(), cancellationToken);
+
+    /// <summary>
+    /// The server's side once the agent has acknowledged the stream: widens the agent's window to <see cref="Window"/>.
+    /// Sent after the acknowledgement, not with the open, because an agent drops frames for a stream it does not know
+    /// yet (the open travels on the control channel). A lost connection is not reported here: the stream reads it.
+    /// </summary>
+    public ValueTask OpenWindowAsync()
+    {
+        var grant = Widen();
+        return grant > 0 ? GrantAsync(grant) : default;
+    }
+
+    /// <summary>Counts the rest of <see cref="Window"/> as granted; returns it (0 the second time).</summary>
+    private uint Widen()
+    {
+        lock (_gate)
+        {
+            var grant = Window - _window;
+            (_window, _receiveWindow) = (Window, _receiveWindow + grant);
+            return (uint)grant;
+        }
+    }
 
     /// <summary>Takes one frame from the connection; returns the rule it broke, if any (which ends the connection).</summary>
     internal string? Deliver(StreamFrameType type, ReadOnlySpan<byte> control, byte[]? data, int offset, int length)
@@ -234,7 +272,7 @@ public sealed partial class MuxStream : WebSocket
     private uint Consume(int count)
     {
         _consumed += count;
-        if (_consumed < CreditBatch)
+        if (_consumed < _window / 2)
         {
             return 0;
         }

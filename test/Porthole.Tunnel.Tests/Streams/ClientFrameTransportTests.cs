@@ -71,7 +71,8 @@ public sealed class ClientFrameTransportTests
             frames.Add((header, frame));
         }
 
-        Assert.Equal((5u, StreamFrameType.Credit, 0u), (frames[0].Frame.StreamId, frames[0].Frame.Type, frames[0].Frame.Credit));
+        // The acknowledgement is a credit frame whose credit widens the server's window to the full one.
+        Assert.Equal((5u, StreamFrameType.Credit, (uint)(MuxStream.Window - MuxStream.InitialWindow)), (frames[0].Frame.StreamId, frames[0].Frame.Type, frames[0].Frame.Credit));
         Assert.Equal(payload, frames[1].Frame.Payload.ToArray());
         Assert.Equal("more", Encoding.ASCII.GetString(frames[2].Frame.Payload.Span));
         Assert.True(frames.Select(f => f.Header.Mask).Distinct().Count() >= 2, "the same masking key for every frame");

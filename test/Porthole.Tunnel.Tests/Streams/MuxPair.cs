@@ -36,13 +36,17 @@ internal sealed class MuxPair : IAsyncDisposable
 
     public static async Task<MuxPair> CreateAsync() => new(await WebSocketPair.CreateAsync());
 
-    /// <summary>Opens a stream as the server and the agent will: reserve, accept, acknowledge, and wait for the acknowledgement.</summary>
+    /// <summary>
+    /// Opens a stream as the server and the agent will: reserve, accept, acknowledge (which widens the server's window),
+    /// wait for the acknowledgement, and widen the agent's window: <see cref="MuxStream.Window"/> each way.
+    /// </summary>
     public async Task<(MuxStream Server, MuxStream Agent)> OpenAsync()
     {
         var server = Server.Reserve();
         var agent = Agent.Accept(server.Id);
         await agent.AcknowledgeAsync(CancellationToken.None);
         Assert.True(await server.Accepted.WaitAsync(Timeouts.Short), $"stream {server.Id} was not accepted");
+        await server.OpenWindowAsync();
         return (server, agent);
     }
 

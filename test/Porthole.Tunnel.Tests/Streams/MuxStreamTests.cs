@@ -57,7 +57,7 @@ public sealed class MuxStreamTests
 
         // Stream A: the agent never reads, so no credit comes back. A window's worth of sends completes, the next waits.
         var piece = RandomNumberGenerator.GetBytes(64 * 1024);
-        for (var sent = 0; sent < MuxStream.InitialWindow; sent += piece.Length)
+        for (var sent = 0; sent < MuxStream.Window; sent += piece.Length)
         {
             await stalledSender.SendAsync(piece.AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask().WaitAsync(Timeouts.Short);
         }
@@ -74,7 +74,7 @@ public sealed class MuxStreamTests
         Assert.False(blocked.IsCompleted, "stream A's sender went on without credit");
 
         // Once A's reader takes its bytes, the credit it returns lets the blocked send finish, and the bytes are A's.
-        var expected = Enumerable.Repeat(piece, (MuxStream.InitialWindow / piece.Length) + 1).SelectMany(b => b).ToArray();
+        var expected = Enumerable.Repeat(piece, (MuxStream.Window / piece.Length) + 1).SelectMany(b => b).ToArray();
         var received = await ReceiveExactlyAsync(stalledReceiver, expected.Length).WaitAsync(Timeouts.Short);
         await blocked.WaitAsync(Timeouts.Short);
         Assert.Equal(expected, received);
@@ -86,7 +86,7 @@ public sealed class MuxStreamTests
         await using var mux = await MuxPair.CreateAsync();
         var (sender, abandoned) = await mux.OpenAsync();
         var piece = RandomNumberGenerator.GetBytes(64 * 1024);
-        for (var sent = 0; sent < MuxStream.InitialWindow; sent += piece.Length)
+        for (var sent = 0; sent < MuxStream.Window; sent += piece.Length)
         {
             await sender.SendAsync(piece.AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask().WaitAsync(Timeouts.Short);
         }
@@ -264,7 +264,7 @@ public sealed class MuxStreamTests
         // that returned no credit would leave that send, and the session, waiting until the agent gave up.
         await using var mux = await MuxPair.CreateAsync();
         var (server, agent) = await mux.OpenAsync();
-        var sending = server.SendAsync(new byte[4 * MuxStream.InitialWindow].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
+        var sending = server.SendAsync(new byte[2 * MuxStream.Window].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
         await Task.Delay(200);
         Assert.False(sending.IsCompleted);
 
@@ -345,7 +345,7 @@ public sealed class MuxStreamTests
         using var cancel = new CancellationTokenSource();
 
         // One byte more than the window: the send waits for credit the agent, not reading, never gives.
-        var sending = server.SendAsync(new byte[MuxStream.InitialWindow + 1].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, cancel.Token).AsTask();
+        var sending = server.SendAsync(new byte[MuxStream.Window + 1].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, cancel.Token).AsTask();
         await Task.Delay(200);
         Assert.False(sending.IsCompleted);
         await cancel.CancelAsync();
@@ -354,7 +354,7 @@ public sealed class MuxStreamTests
         Assert.Equal(WebSocketState.Open, server.State);
         await server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "gave up", CancellationToken.None);
 
-        Assert.Equal(MuxStream.InitialWindow, (await ReceiveExactlyAsync(agent, MuxStream.InitialWindow).WaitAsync(Timeouts.Short)).Length);
+        Assert.Equal(MuxStream.Window, (await ReceiveExactlyAsync(agent, MuxStream.Window).WaitAsync(Timeouts.Short)).Length);
         Assert.Equal(WebSocketMessageType.Close, (await agent.ReceiveMessageAsync().WaitAsync(Timeouts.Short)).Type);
         Assert.Equal("gave up", agent.CloseStatusDescription);
     }

@@ -88,7 +88,7 @@ public sealed class StreamMuxTests
 
         // At the moment of loss one survivor waits to read, one waits for credit, one is idle.
         var reading = survivors[0].ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None).AsTask();
-        var waitingForCredit = survivors[1].SendAsync(new byte[MuxStream.InitialWindow + 1].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
+        var waitingForCredit = survivors[1].SendAsync(new byte[MuxStream.Window + 1].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
         await Task.Delay(200);
         Assert.False(reading.IsCompleted);
         Assert.False(waitingForCredit.IsCompleted);
@@ -181,7 +181,7 @@ public sealed class StreamMuxTests
         switch (violation)
         {
             case "window":
-                // The window is 512 KiB: four full data frames fit, a fifth byte does not.
+                // A stream the server has not widened has the initial 512 KiB: four full data frames fit, a fifth byte does not.
                 for (var i = 0; i < MuxStream.InitialWindow / StreamFrame.MaxData; i++)
                 {
                     await SendFrameAsync(peer, 1, StreamFrameType.Data, new byte[StreamFrame.MaxData]);
@@ -331,6 +331,62 @@ public sealed class StreamMuxTests
                 return received;
             }
         }
+    }
+
+    [Fact]
+    public async Task AnAgentThatAcknowledgesWithZero_IsGivenTheFullWindow_AndKeepsTheServerToTheInitialOne()
+    {
+        // An agent from before MuxStream.Window: its acknowledgement is a credit of 0, and it adds whatever it is granted.
+        using var connection = await WebSocketPair.CreateAsync();
+        await using var mux = new StreamMux(connection.Server, "agent");
+        var run = mux.RunAsync(CancellationToken.None);
+        var stream = mux.Reserve();
+        var peer = connection.Client;
+        await SendFrameAsync(peer, stream.Id, StreamFrameType.Credit, [0, 0, 0, 0]);
+        Assert.True(await stream.Accepted.WaitAsync(Timeouts.Short));
+
+        await stream.OpenWindowAsync();
+        await stream.OpenWindowAsync();
+        var grant = await ReceiveFrameAsync(peer);
+        Assert.Equal((stream.Id, StreamFrameType.Credit, (uint)(MuxStream.Window - MuxStream.InitialWindow)), (grant.StreamId, grant.Type, grant.Credit));
+
+        // The server's own sending stays within the initial window: this agent never widened it.
+        var sending = stream.SendAsync(new byte[MuxStream.InitialWindow + 1].AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
+        for (var received = 0; received < MuxStream.InitialWindow;)
+        {
+            var data = await ReceiveFrameAsync(peer);
+            Assert.Equal(StreamFrameType.Data, data.Type);
+            received += data.Payload.Length;
+        }
+
+        // The agent may send the whole window at once. Credit comes back once half of it is read (the second grant
+        // above sent nothing: the only frame after the data is this credit), and a byte beyond the window breaks the rules.
+        for (var i = 0; i < MuxStream.Window / StreamFrame.MaxData; i++)
+        {
+            await SendFrameAsync(peer, stream.Id, StreamFrameType.Data, new byte[StreamFrame.MaxData]);
+        }
+
+        await MuxStreamTests.ReceiveExactlyAsync(stream, MuxStream.Window / 2).WaitAsync(Timeouts.Short);
+        var credit = await ReceiveFrameAsync(peer);
+        Assert.Equal((StreamFrameType.Credit, (uint)(MuxStream.Window / 2)), (credit.Type, credit.Credit));
+        Assert.False(sending.IsCompleted, "the server sent past the initial window");
+        Assert.False(run.IsCompleted);
+
+        for (var i = 0; i < MuxStream.Window / 2 / StreamFrame.MaxData; i++)
+        {
+            await SendFrameAsync(peer, stream.Id, StreamFrameType.Data, new byte[StreamFrame.MaxData]);
+        }
+
+        await SendFrameAsync(peer, stream.Id, StreamFrameType.Data, [1]);
+        Assert.Equal($"protocol error: stream {stream.Id} sent more than its window", await run.WaitAsync(Timeouts.Short));
+    }
+
+    private static async Task<StreamFrame> ReceiveFrameAsync(WebSocket peer)
+    {
+        var (type, bytes) = await peer.ReceiveMessageAsync().WaitAsync(Timeouts.Short);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Null(StreamFrame.TryParse(bytes, out var frame));
+        return frame;
     }
 
     private static Task SendFrameAsync(WebSocket peer, uint streamId, StreamFrameType type, ReadOnlySpan<byte> payload) =>

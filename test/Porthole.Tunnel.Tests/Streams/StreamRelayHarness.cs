@@ -53,6 +53,7 @@ internal sealed class StreamRelayHarness : IAsyncDisposable
         var agent = AgentMux.Accept(stream.Id);
         await agent.AcknowledgeAsync(CancellationToken.None);
         Assert.True(await stream.Accepted.WaitAsync(Timeouts.Short), $"stream {stream.Id} was not accepted");
+        await stream.OpenWindowAsync();
         var session = new Session(client, stream, agent, StreamRelay.RunAsync(client.ServerLeg("client"), stream, lifetime, cancellationToken));
         _sessions.Add(session);
         return session;

@@ -325,8 +325,8 @@ public sealed class StreamRelayTests
         var stalled = await harness.OpenAsync(clientSocketBufferSize: 64 * 1024);
         var flowing = await harness.OpenAsync();
 
-        // The stalled client reads nothing while its agent sends eight windows: the agent's send must stop on credit.
-        var flood = RandomNumberGenerator.GetBytes(8 * MuxStream.InitialWindow);
+        // The stalled client reads nothing while its agent sends two windows: the agent's send must stop on credit.
+        var flood = RandomNumberGenerator.GetBytes(2 * MuxStream.Window);
         var flooding = stalled.Agent.SendAsync(flood.AsMemory(), WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).AsTask();
         await Task.Delay(500);
         Assert.False(flooding.IsCompleted, "the agent sent past the stalled client without credit");
