@@ -35,8 +35,11 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Streams connection open: sessions travel on it")]
     public static partial void StreamsConnected(ILogger logger);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Streams connection lost: {Reason}; its sessions ended; reconnecting in {Delay}")]
-    public static partial void StreamsLost(ILogger logger, string reason, TimeSpan delay);
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Streams connection closed: {Reason}; the next session opens it again")]
+    public static partial void StreamsClosed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Streams connection failed: {Reason}; sessions use a connection each, and the next try waits {Delay}")]
+    public static partial void StreamsFailed(ILogger logger, string reason, TimeSpan delay);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "The server takes no streams connection; each session opens a connection of its own")]
     public static partial void StreamsNotOffered(ILogger logger);

@@ -146,14 +146,27 @@ public sealed class AgentStreamsTests(AgentStreamsTests.StreamsStack fixture, IT
         Assert.Equal(System.Net.HttpStatusCode.BadGateway, refused.StatusCode);
     }
 
-    /// <summary>Starts a gateway and waits until its streams connection is up, so that its sessions take it.</summary>
+    /// <summary>
+    /// Starts a gateway and brings its streams connection up, so that its sessions take it: the agent opens it with
+    /// its first session (here one to a closed port, refused), not before.
+    /// </summary>
     private async Task<string> StartStreamsGatewayAsync(string prefix)
     {
         var device = prefix + "-" + Guid.NewGuid().ToString("N")[..8];
         fixture.Gateways[device] = await Stack.StartGatewayAsync(device);
-        await Stack.Server.WaitForLineAsync(l => l.Contains($"Agent of device {device} opened its streams connection", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        await WakeStreamsAsync(Stack, device);
         output.WriteLine($"{device}: streams connection up");
         return device;
+    }
+
+    /// <summary>Opens a session to a closed port of the gateway, which the agent takes as its cue to open the streams connection; waits until it is up.</summary>
+    internal static async Task WakeStreamsAsync(PortholeStack stack, string device)
+    {
+        await stack.CliOkAsync("endpoints", "add", device, "--name", "wake", "--host", "127.0.0.1", "--port", "9", "--protocol", "tcp");
+        using var client = new DataSessionClient(stack);
+        using var refused = await client.RequestAsync(device, "wake");
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, refused.StatusCode);
+        await stack.Server.WaitForLineAsync(l => l.Contains($"Agent of device {device} opened its streams connection", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
     }
 
     /// <summary>A server of its own with <c>Porthole:AgentStreams</c> on, for this class.</summary>

@@ -104,6 +104,9 @@ public sealed class PortholePath : BenchPath
                 "--urls", Tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0", "--data-dir", _directory.Combine("server"),
                 // The idle-session and capacity figures open far more sessions than the per-user default allows.
                 "--Porthole:MaxSessionsPerUser=1000000", "--Porthole:MaxSessionsPerDevice=1000000",
+                // With agent streams on, a path's streams connection must not be closed for idling while other paths
+                // are measured, or its next test would measure a first session's connection of its own instead.
+                "--Porthole:AgentStreamsIdleTimeout=01:00:00",
             ],
             environment));
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));

@@ -101,10 +101,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
             case WelcomeMessage welcome:
                 _backoff.Reset();
                 AgentLog.Connected(logger, server.GetLeftPart(UriPartial.Authority), welcome.DeviceName, welcome.Version, remoteAccessEnabled ? "enabled" : "disabled");
-                if (welcome.Streams)
-                {
-                    streams.EnsureRunning(cancellationToken);
-                }
+                streams.Offer(welcome.Streams, cancellationToken);
 
                 break;
             case RejectMessage reject:

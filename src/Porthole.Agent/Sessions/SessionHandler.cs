@@ -35,6 +35,10 @@ public sealed class SessionHandler(
             return;
         }
 
+        // No stream named: the streams connection is down (or not offered). This session opens a connection of its
+        // own; the ones after it can travel on the streams connection.
+        streams.Want();
+
         using var socket = await DialAsync(open, control, cancellationToken).ConfigureAwait(false);
         if (socket is null)
         {

@@ -9,15 +9,21 @@ using Porthole.Tunnel.Transport;
 namespace Porthole.Agent.Sessions;
 
 /// <summary>
-/// The agent's streams connection (docs/design/agent-streams.md): opened once the server's welcome offers it, kept
-/// up with backoff like the control channel, and independent of it, so its sessions survive a control reconnect. A
-/// server that stops offering it (404) is left alone until a welcome offers it again.
+/// The agent's streams connection (docs/design/agent-streams.md), opened when a session needs it: the first session
+/// after a welcome that offers streams travels on a connection of its own and opens the streams connection for the
+/// sessions after it. The server closes it once it has carried no session for a while (<c>Porthole:AgentStreamsIdleTimeout</c>),
+/// so an idle agent holds its control channel only. It is independent of the control channel: its sessions survive
+/// a control reconnect. A failed attempt is not repeated before a backoff delay; a server that answers 404 is not
+/// asked again until a welcome offers streams again.
 /// </summary>
 public sealed class StreamsLink(Uri server, string credential, DataWebSocketConnector connector, ILogger logger)
 {
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
     private StreamMux? _current;
     private int _running;
+    private bool _offered;
+    private long _notBefore;
+    private CancellationToken _stopping;
 
     /// <summary>The connection sessions can be carried on now, or <c>null</c> while there is none.</summary>
     public StreamMux? Current => _current is { IsEnded: false } mux ? mux : null;
@@ -37,62 +43,89 @@ public sealed class StreamsLink(Uri server, string credential, DataWebSocketConn
         return Current;
     }
 
-    /// <summary>Starts keeping the connection up, unless that is already under way.</summary>
-    public void EnsureRunning(CancellationToken cancellationToken)
+    /// <summary>What the server's welcome said; <paramref name="stopping"/> ends a connection this link opens later.</summary>
+    public void Offer(bool offered, CancellationToken stopping)
     {
-        if (Interlocked.Exchange(ref _running, 1) == 0)
+        (_stopping, _notBefore) = (stopping, 0);
+        Volatile.Write(ref _offered, offered);
+    }
+
+    /// <summary>
+    /// A session is being opened: opens the connection, unless it is up or being opened, the server does not offer
+    /// it, or the last attempt failed less than a backoff delay ago.
+    /// </summary>
+    public void Want()
+    {
+        if (!Volatile.Read(ref _offered) || Environment.TickCount64 < Volatile.Read(ref _notBefore) || Interlocked.Exchange(ref _running, 1) != 0)
         {
-            _ = Task.Run(() => RunAsync(cancellationToken), CancellationToken.None);
+            return;
         }
+
+        var stopping = _stopping;
+        _ = Task.Run(() => RunAsync(stopping), CancellationToken.None);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var uri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/streams");
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            var (carried, reason) = await CarryAsync(cancellationToken).ConfigureAwait(false);
+            if (reason is null)
             {
-                string reason;
-                try
-                {
-                    await using var connection = await connector.UpgradeAsync(uri, credential, ControlProtocol.StreamsSubProtocol, null, cancellationToken).ConfigureAwait(false);
-                    await using var mux = new StreamMux(connection, connector.KeepAlive.Interval, "server");
-                    _current = mux;
-                    _backoff.Reset();
-                    AgentLog.StreamsConnected(logger);
-                    reason = await mux.RunAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (WebSocketRejectedException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
-                {
-                    AgentLog.StreamsNotOffered(logger);
-                    return;
-                }
-                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
-                {
-                    reason = ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
-                }
-                finally
-                {
-                    _current = null;
-                }
-
-                var delay = _backoff.Next();
-                AgentLog.StreamsLost(logger, reason, delay);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                return;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The agent is stopping.
+
+            if (carried)
+            {
+                // It was up: the next session opens it again at once (the server closes an idle one; a lost one ended
+                // its sessions).
+                AgentLog.StreamsClosed(logger, reason);
+            }
+            else
+            {
+                var delay = _backoff.Next();
+                Volatile.Write(ref _notBefore, Environment.TickCount64 + (long)delay.TotalMilliseconds);
+                AgentLog.StreamsFailed(logger, reason, delay);
+            }
         }
         finally
         {
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Opens the connection and reads it until it ends; returns whether it was up, and why it ended (<c>null</c>: nothing to report).</summary>
+    private async Task<(bool Carried, string? Reason)> CarryAsync(CancellationToken cancellationToken)
+    {
+        var uri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/streams");
+        var carried = false;
+        try
+        {
+            await using var connection = await connector.UpgradeAsync(uri, credential, ControlProtocol.StreamsSubProtocol, null, cancellationToken).ConfigureAwait(false);
+            await using var mux = new StreamMux(connection, connector.KeepAlive.Interval, "server");
+            _current = mux;
+            carried = true;
+            _backoff.Reset();
+            AgentLog.StreamsConnected(logger);
+            return (true, await mux.RunAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return (carried, null);
+        }
+        catch (WebSocketRejectedException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            Volatile.Write(ref _offered, false);
+            AgentLog.StreamsNotOffered(logger);
+            return (false, null);
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            return (carried, ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
+        }
+        finally
+        {
+            _current = null;
         }
     }
 }

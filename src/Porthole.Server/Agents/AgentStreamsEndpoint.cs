@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using Porthole.Protocol.Api;
 using Porthole.Protocol.Control;
@@ -42,6 +43,8 @@ public static class AgentStreamsEndpoint
         await using var mux = leg.Frames is { } frames ? new StreamMux(frames, "agent") : new StreamMux(await leg.GetWebSocketAsync(), "agent");
         streams.Attach(deviceId, mux);
         AgentLog.StreamsConnected(logger, deviceName);
+        using var stopWatching = new CancellationTokenSource();
+        var watching = CloseWhenIdleAsync(mux, options.Value.AgentStreamsIdleTimeout, stopWatching.Token);
         string reason;
         try
         {
@@ -50,8 +53,39 @@ public static class AgentStreamsEndpoint
         finally
         {
             streams.Detach(deviceId, mux);
+            await stopWatching.CancelAsync();
+            await watching;
         }
 
         AgentLog.StreamsDisconnected(logger, deviceName, reason);
+    }
+
+    /// <summary>
+    /// Closes the connection (1000, "idle") once it has carried no session for <paramref name="idleFor"/>: the agent
+    /// opens it again with its next session. Retired first, so that no session is put on it while it closes.
+    /// </summary>
+    private static async Task CloseWhenIdleAsync(StreamMux mux, TimeSpan idleFor, CancellationToken cancellationToken)
+    {
+        // Checked a few times per timeout: the connection closes between one and 1¼ timeouts after its last session.
+        using var timer = new PeriodicTimer(idleFor / 4);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (mux.TryRetire(idleFor))
+                {
+                    await mux.CloseAsync(WebSocketCloseStatus.NormalClosure, "idle");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended first.
+        }
+        catch (Exception ex) when (ex is IOException or WebSocketException or ObjectDisposedException)
+        {
+            // It broke as it was being closed: RunAsync reports that.
+        }
     }
 }

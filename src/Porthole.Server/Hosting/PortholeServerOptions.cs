@@ -121,6 +121,12 @@ public sealed class PortholeServerOptions
     /// </summary>
     public bool AgentStreams { get; set; }
 
+    /// <summary>
+    /// How long an agent's streams connection may carry no session before the server closes it; the agent opens it
+    /// again with its next session, so an idle agent holds one connection, not two. Default: 2 minutes.
+    /// </summary>
+    public TimeSpan AgentStreamsIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {
@@ -184,6 +190,11 @@ public sealed class PortholeServerOptions
         if (TransportBlockSize != 0 && TransportBlockSize is < 4096 or > 1024 * 1024)
         {
             throw new InvalidOperationException("Porthole:TransportBlockSize must be 0 (Kestrel's default) or between 4096 and 1048576 bytes.");
+        }
+
+        if (AgentStreamsIdleTimeout <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Porthole:AgentStreamsIdleTimeout must be positive.");
         }
 
         if (ClientAttachTimeout <= TimeSpan.Zero)

@@ -53,8 +53,9 @@ public sealed class TunnelOpener(
             // The agent may have gone between the check and now; its channel is then null and the send below fails.
             var channel = presence.Find(device.Id) ?? throw new ObjectDisposedException("agent channel");
 
-            // An agent with a streams connection carries the session on it; any other opens a connection for it.
-            stream = settings.AgentStreams && channel.Streams ? streams.Find(device.Id)?.Reserve() : null;
+            // An agent with a streams connection carries the session on it; any other opens a connection for it (and
+            // one with streams, but none up, opens the streams connection too, for the sessions after this one).
+            stream = settings.AgentStreams && channel.Streams ? streams.Find(device.Id)?.TryReserve() : null;
             if (stream is not null)
             {
                 _ = AgentLegHolder.HoldStreamAsync(session, stream, broker, settings.ClientAttachTimeout, time, logger);

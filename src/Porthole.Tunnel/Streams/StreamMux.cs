@@ -18,8 +18,11 @@ public sealed class StreamMux : IAsyncDisposable
     private readonly string _peer;
     private readonly ConcurrentDictionary<uint, MuxStream> _streams = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _reserveGate = new();
     private uint _lastId;
     private string? _endReason;
+    private bool _retired;
+    private long _idleSince = Environment.TickCount64;
 
     /// <summary>Over a <see cref="WebSocket"/> object: the server's side when the frame relay is off.</summary>
     /// <param name="connection">The shared connection; the caller owns it and disposes it after <see cref="RunAsync"/>.</param>
@@ -70,16 +73,49 @@ public sealed class StreamMux : IAsyncDisposable
     /// The server's side: a stream with a new id (never reused on this connection) for a session the agent is asked to
     /// open. <see cref="MuxStream.Accepted"/> completes when the agent's first frame for it arrives.
     /// </summary>
-    public MuxStream Reserve()
+    /// <exception cref="InvalidOperationException">The connection is retired (<see cref="TryRetire"/>).</exception>
+    public MuxStream Reserve() => TryReserve() ?? throw new InvalidOperationException("the streams connection is retired");
+
+    /// <summary>As <see cref="Reserve"/>, or <c>null</c> once the connection is retired: the session then needs a connection of its own.</summary>
+    public MuxStream? TryReserve()
     {
-        var stream = new MuxStream(this, Interlocked.Increment(ref _lastId));
-        _streams[stream.Id] = stream;
+        MuxStream stream;
+        lock (_reserveGate)
+        {
+            if (_retired)
+            {
+                return null;
+            }
+
+            stream = new MuxStream(this, Interlocked.Increment(ref _lastId));
+            _streams[stream.Id] = stream;
+        }
+
         if (IsEnded)
         {
             stream.ConnectionLost(LostReason);
         }
 
         return stream;
+    }
+
+    /// <summary>
+    /// The server's side: retires the connection if no stream has been open on it for <paramref name="idleFor"/>. A
+    /// retired connection reserves no more streams, so the caller can close it without racing a session that was
+    /// about to be put on it.
+    /// </summary>
+    public bool TryRetire(TimeSpan idleFor)
+    {
+        lock (_reserveGate)
+        {
+            if (_retired || (!_streams.IsEmpty || Environment.TickCount64 - Volatile.Read(ref _idleSince) < (long)idleFor.TotalMilliseconds))
+            {
+                return _retired;
+            }
+
+            _retired = true;
+            return true;
+        }
     }
 
     /// <summary>
@@ -181,7 +217,13 @@ public sealed class StreamMux : IAsyncDisposable
         return SendAsync(streamId, StreamFrameType.Close, DataFrames.ClosePayload(status, reason), cancellationToken);
     }
 
-    internal void Remove(MuxStream stream) => _streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream));
+    internal void Remove(MuxStream stream)
+    {
+        if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)) && _streams.IsEmpty)
+        {
+            Volatile.Write(ref _idleSince, Environment.TickCount64);
+        }
+    }
 
     // What every stream of a lost connection reads as its close, also one reserved or accepted after the loss (these
     // were given the connection's own end reason, "connection closed without a close frame", where the streams open at

@@ -16,7 +16,7 @@ public sealed class StreamsWebProxyTests(StreamsWebProxyStack world) : IClassFix
     [Fact]
     public async Task PageAndDownload_OverStreams_ArriveIntact()
     {
-        await world.Stack.Server.WaitForLineAsync(l => l.Contains($"Agent of device {WebProxyStack.Gateway} opened its streams connection", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        await AgentStreamsTests.WakeStreamsAsync(world.Stack, WebProxyStack.Gateway);
         var endpoint = await world.AddEndpointAsync("streams", world.Device.HttpPort);
         using var browser = new WebProxyClient(world.Stack);
         var session = await world.EnterWebSessionAsync(browser, endpoint);

@@ -334,6 +334,38 @@ public sealed class StreamMuxTests
     }
 
     [Fact]
+    public async Task TryRetire_OnlyOnceNoStreamHasBeenOpenForTheIdleTime_AndThenNoStreamIsReserved()
+    {
+        await using var mux = await MuxPair.CreateAsync();
+        var (server, agent) = await mux.OpenAsync();
+        Assert.False(mux.Server.TryRetire(TimeSpan.Zero), "retired with a stream open");
+
+        var closing = agent.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        Assert.Equal(WebSocketMessageType.Close, (await server.ReceiveMessageAsync().WaitAsync(Timeouts.Short)).Type);
+        await server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await closing.WaitAsync(Timeouts.Short);
+        Assert.Equal(0, mux.Server.Count);
+
+        Assert.False(mux.Server.TryRetire(TimeSpan.FromMinutes(1)), "retired before it had been idle that long");
+        Assert.NotNull(mux.Server.TryReserve());
+        Assert.False(mux.Server.TryRetire(TimeSpan.Zero), "retired with a stream reserved");
+    }
+
+    [Fact]
+    public async Task ARetiredConnection_ReservesNoStream_ButLivesUntilClosed()
+    {
+        await using var mux = await MuxPair.CreateAsync();
+
+        Assert.True(mux.Server.TryRetire(TimeSpan.Zero));
+
+        Assert.Null(mux.Server.TryReserve());
+        Assert.Throws<InvalidOperationException>(() => mux.Server.Reserve());
+        Assert.False(mux.Server.IsEnded);
+        await mux.Server.CloseAsync(WebSocketCloseStatus.NormalClosure, "idle");
+        Assert.Equal("closed by the server: idle", await mux.AgentRun.WaitAsync(Timeouts.Short));
+    }
+
+    [Fact]
     public async Task AnAgentThatAcknowledgesWithZero_IsGivenTheFullWindow_AndKeepsTheServerToTheInitialOne()
     {
         // An agent from before MuxStream.Window: its acknowledgement is a credit of 0, and it adds whatever it is granted.
