@@ -63,11 +63,10 @@ public static class AgentControlEndpoint
         }
 
         var channel = new AgentControlChannel(control, deviceId, hello.AgentVersion, hello.RemoteAccessEnabled, time.GetUtcNow(), hello.Streams);
-        await channel.SendAsync(new WelcomeMessage(version.Value, deviceId, deviceName, options.Value.AgentStreams), context.RequestAborted);
         await RecordAsync(scopes, deviceId, channel, "agent.connect", $"agent {hello.AgentVersion}, remote access {(hello.RemoteAccessEnabled ? "enabled" : "disabled")}", context.RequestAborted);
-        presence.Attach(channel);
-        AgentLog.Connected(logger, deviceName, hello.AgentVersion, version.Value, hello.RemoteAccessEnabled ? "enabled" : "disabled");
 
+        // Online before the welcome leaves: an agent that has read its welcome is never "offline" to a client.
+        presence.Attach(channel);
         string endReason;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
 
@@ -76,6 +75,8 @@ public static class AgentControlEndpoint
         using var onClose = channel.Closed.Register(() => _ = CloseThenStopAsync(control, channel, stop));
         try
         {
+            await channel.WelcomeAsync(new WelcomeMessage(version.Value, deviceId, deviceName, options.Value.AgentStreams), context.RequestAborted);
+            AgentLog.Connected(logger, deviceName, hello.AgentVersion, version.Value, hello.RemoteAccessEnabled ? "enabled" : "disabled");
             endReason = await ReceiveLoopAsync(control, channel, broker, scopes, logger, deviceName, stop.Token);
             endReason = channel.CloseReason ?? endReason;
         }
