@@ -66,8 +66,9 @@ public static class AgentStreamsEndpoint
     /// </summary>
     private static async Task CloseWhenIdleAsync(StreamMux mux, TimeSpan idleFor, CancellationToken cancellationToken)
     {
-        // Checked a few times per timeout: the connection closes between one and 1¼ timeouts after its last session.
-        using var timer = new PeriodicTimer(idleFor / 4);
+        // Checked a few times per timeout (at most ten times a second): the connection closes between one and 1¼
+        // timeouts after its last session.
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(idleFor.Ticks / 4, TimeSpan.TicksPerMillisecond * 100)));
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))

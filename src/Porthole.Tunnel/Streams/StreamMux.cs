@@ -108,13 +108,9 @@ public sealed class StreamMux : IAsyncDisposable
     {
         lock (_reserveGate)
         {
-            if (_retired || (!_streams.IsEmpty || Environment.TickCount64 - Volatile.Read(ref _idleSince) < (long)idleFor.TotalMilliseconds))
-            {
-                return _retired;
-            }
-
-            _retired = true;
-            return true;
+            var idle = _streams.IsEmpty && Environment.TickCount64 - Volatile.Read(ref _idleSince) >= (long)idleFor.TotalMilliseconds;
+            _retired |= idle;
+            return _retired;
         }
     }
 
