@@ -38,7 +38,7 @@ public static class FrameRelay
 
     private static async Task<PumpResult> ForwardAsync(FrameLeg source, FrameLeg destination, SessionLifetime? lifetime, CancellationToken cancellationToken)
     {
-        var forward = new FrameForwarder(source, destination);
+        var forward = new FrameForwarder(source, destination, lifetime);
         var side = PumpSide.Source;
         try
         {
@@ -105,7 +105,7 @@ public static class FrameRelay
     private readonly record struct Step(SequencePosition Consumed, bool NeedsMore, bool Forwarded, PumpResult? End);
 
     /// <summary>The state of one direction: the frame being forwarded in pieces, and the message it belongs to.</summary>
-    private sealed class FrameForwarder(FrameLeg source, FrameLeg destination)
+    private sealed class FrameForwarder(FrameLeg source, FrameLeg destination, SessionLifetime? lifetime)
     {
         // A frame over WholeFrameLimit whose header has gone out and whose payload is still arriving.
         private FrameHeader _cutThrough;
@@ -302,12 +302,14 @@ public static class FrameRelay
                 return new PumpResult(PumpEnd.Failed, Bytes, $"{source.Name}: invalid WebSocket frame: {invalid}", PumpSide.Source);
             }
 
-            // Passed on as it came, status and reason, unless the destination has had a close frame already.
-            if (locked)
+            // Passed on as it came, status and reason, unless the destination has had a close frame already, or the
+            // session has ended and the relay closes the destination itself (SessionLifetime.HasEnded says why).
+            var pass = lifetime?.HasEnded != true;
+            if (pass && locked)
             {
                 destination.WriteControl(FrameOpcode.Close, payload);
             }
-            else if (!_destinationClosed)
+            else if (pass && !_destinationClosed)
             {
                 await destination.SendControlAsync(FrameOpcode.Close, payload).ConfigureAwait(false);
             }

@@ -33,6 +33,14 @@ public sealed class SessionLifetime : IPeriodicCheck, IDisposable
     /// <summary>Completes with a readable reason when the session must end.</summary>
     public Task<string> Expired => _expired.Task;
 
+    /// <summary>
+    /// Whether the session has ended. From then on the relay closes both sides itself, with the reason, and a side's
+    /// answer to that close must not be passed on to the other side: it could get there before the relay's own close
+    /// (flaky tests saw the agent read the client's 1000 instead of the 1008). Every relay checks this before passing a
+    /// close on.
+    /// </summary>
+    public bool HasEnded => _expired.Task.IsCompleted;
+
     /// <summary>Ends the session now (an operator terminated it); the relay closes both sides with <paramref name="reason"/>.</summary>
     public bool End(string reason) => _expired.TrySetResult(reason);
 

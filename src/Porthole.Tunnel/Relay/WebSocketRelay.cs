@@ -40,10 +40,7 @@ public static class WebSocketRelay
                 {
                     var status = source.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
                     var description = source.CloseStatusDescription ?? "";
-                    // Once the session has expired the relay closes both sides itself, with the reason: a side's
-                    // answer to that close is not passed on, or it could reach the other side before the relay's own
-                    // close did (a flaky test showed the agent reading the client's 1000 instead of the 1008).
-                    if (lifetime?.Expired.IsCompleted != true && destination.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    if (lifetime?.HasEnded != true && destination.State is WebSocketState.Open or WebSocketState.CloseReceived)
                     {
                         await destination.CloseOutputAsync(status, description, cancellationToken).ConfigureAwait(false);
                     }

@@ -29,7 +29,7 @@ public static class StreamRelay
     {
         var connection = agent.Mux.Pipes ?? throw new InvalidOperationException("the stream's connection is not read on its pipes");
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var clientToAgent = new ClientToStream(client, agent, connection).RunAsync(lifetime, abort.Token);
+        var clientToAgent = new ClientToStream(client, agent, connection, lifetime).RunAsync(abort.Token);
         var agentToClient = StreamToClientAsync(agent, client, lifetime, abort.Token);
         return await RelayCompletion.WaitAsync(
             clientToAgent, agentToClient, lifetime, client.CloseOutputAsync,
@@ -50,7 +50,7 @@ public static class StreamRelay
                 side = PumpSide.Destination;
                 if (chunk.Type == StreamFrameType.Close)
                 {
-                    return await PassCloseAsync(chunk, client, agent, total).ConfigureAwait(false);
+                    return await PassCloseAsync(chunk, client, agent, lifetime, total).ConfigureAwait(false);
                 }
 
                 if (!await client.EnterWriteAsync(cancellationToken).ConfigureAwait(false))
@@ -96,7 +96,7 @@ public static class StreamRelay
                 await agent.ReleaseAsync(bytes).ConfigureAwait(false);
                 if (pending is { } close)
                 {
-                    return await PassCloseAsync(close, client, agent, total).ConfigureAwait(false);
+                    return await PassCloseAsync(close, client, agent, lifetime, total).ConfigureAwait(false);
                 }
             }
         }
@@ -144,10 +144,14 @@ public static class StreamRelay
     }
 
     /// <summary>Passes the agent's close (or the loss of its connection, 1001) on to the client; the direction is over.</summary>
-    private static async Task<PumpResult> PassCloseAsync(MuxStream.Chunk close, FrameLeg client, MuxStream agent, long total)
+    private static async Task<PumpResult> PassCloseAsync(MuxStream.Chunk close, FrameLeg client, MuxStream agent, SessionLifetime? lifetime, long total)
     {
         var reason = close.Reason ?? "";
-        if (close.Status is { } status and not WebSocketCloseStatus.Empty)
+        if (lifetime?.HasEnded == true)
+        {
+            // Not passed on: the relay closes the client itself, with the session's reason (SessionLifetime.HasEnded).
+        }
+        else if (close.Status is { } status and not WebSocketCloseStatus.Empty)
         {
             await client.CloseOutputAsync(status, reason).ConfigureAwait(false);
         }
@@ -165,7 +169,7 @@ public static class StreamRelay
     }
 
     /// <summary>The client's frames to the agent's stream: payloads unmasked straight into stream frames on the streams connection.</summary>
-    private sealed class ClientToStream(FrameLeg client, MuxStream agent, FrameLegStreamTransport connection)
+    private sealed class ClientToStream(FrameLeg client, MuxStream agent, FrameLegStreamTransport connection, SessionLifetime? lifetime)
     {
         // The data frame whose payload is being forwarded, and its mask at the next byte.
         private long _remaining;
@@ -175,7 +179,7 @@ public static class StreamRelay
         private bool _inMessage;
         private long _bytes;
 
-        public async Task<PumpResult> RunAsync(SessionLifetime? lifetime, CancellationToken cancellationToken)
+        public async Task<PumpResult> RunAsync(CancellationToken cancellationToken)
         {
             var side = PumpSide.Source;
             try
@@ -411,7 +415,11 @@ public static class StreamRelay
                 return new PumpResult(PumpEnd.Failed, _bytes, $"{client.Name}: invalid WebSocket frame: invalid close frame", PumpSide.Source);
             }
 
-            await WebSocketClosing.CloseOutputAsync(agent, status, reason).ConfigureAwait(false);
+            if (lifetime?.HasEnded != true)
+            {
+                await WebSocketClosing.CloseOutputAsync(agent, status, reason).ConfigureAwait(false);
+            }
+
             return new PumpResult(PumpEnd.PeerClosed, _bytes, reason);
         }
     }
