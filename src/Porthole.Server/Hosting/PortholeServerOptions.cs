@@ -93,10 +93,11 @@ public sealed class PortholeServerOptions
 
     /// <summary>The web proxy to device pages (<c>Porthole:WebProxy</c>).</summary>
     public WebProxy.WebProxyOptions WebProxy { get; set; } = new();
+
     /// <summary>
     /// Smallest buffer block of Kestrel's socket, TLS and HTTP pipes, in bytes; <c>0</c> keeps Kestrel's own pool
     /// (4 KiB blocks). Larger blocks mean fewer receive calls and full-size TLS records for relayed data; idle
-    /// connections hold none either way. Default: 65536.
+    /// connections hold none either way. Default: 131072, one relay message (ab/50).
     /// </summary>
     public int TransportBlockSize { get; set; } = LargeBlockMemoryPoolFactory.DefaultBlockSize;
 
