@@ -18,6 +18,13 @@ namespace Porthole.Agent.Sessions;
 /// </summary>
 public sealed class StreamsLink(Uri server, string credential, DataWebSocketConnector connector, ILogger logger)
 {
+    /// <summary>
+    /// What the agent's stream windows may take beyond the protocol's 512 KiB: 64 MiB, sixteen streams at 4 MiB. It is
+    /// what the agent may hold for sessions whose devices stop reading, and a gateway has less memory to spare than a
+    /// server (<c>Porthole:AgentStreamsWindowBudget</c>, 256 MiB by default). Streams opened beyond it keep 512 KiB.
+    /// </summary>
+    private static readonly StreamWindowBudget WindowBudget = new(64L * 1024 * 1024);
+
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
     private StreamMux? _current;
     private int _running;
@@ -102,7 +109,7 @@ public sealed class StreamsLink(Uri server, string credential, DataWebSocketConn
         try
         {
             await using var connection = await connector.UpgradeAsync(uri, credential, ControlProtocol.StreamsSubProtocol, null, cancellationToken).ConfigureAwait(false);
-            await using var mux = new StreamMux(connection, connector.KeepAlive.Interval, "server");
+            await using var mux = new StreamMux(connection, connector.KeepAlive.Interval, "server", WindowBudget);
             _current = mux;
             carried = true;
             _backoff.Reset();

@@ -40,7 +40,9 @@ public static class AgentStreamsEndpoint
         var deviceName = context.User.GetActor()["device:".Length..];
         // On the connection's pipes when it is HTTP/1.1, so that a session relayed on them crosses in one pass (StreamRelay).
         await using var leg = await acceptor.AcceptAsync(context, "agent", ControlProtocol.StreamsSubProtocol);
-        await using var mux = leg.Frames is { } frames ? new StreamMux(frames, "agent") : new StreamMux(await leg.GetWebSocketAsync(), "agent");
+        await using var mux = leg.Frames is { } frames
+            ? new StreamMux(frames, "agent", streams.WindowBudget)
+            : new StreamMux(await leg.GetWebSocketAsync(), "agent", streams.WindowBudget);
         streams.Attach(deviceId, mux);
         AgentLog.StreamsConnected(logger, deviceName);
         using var stopWatching = new CancellationTokenSource();

@@ -1,3 +1,4 @@
+using Porthole.Tunnel.Streams;
 using Porthole.Tunnel.Transport;
 
 namespace Porthole.Server.Hosting;
@@ -130,6 +131,14 @@ public sealed class PortholeServerOptions
     /// </summary>
     public TimeSpan AgentStreamsIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Bytes of receive window the node gives agents' streams beyond the protocol's 512 KiB, summed over all streams open
+    /// at once: each stream is widened to 4 MiB while this lasts, and that is what the node may have to hold for a
+    /// session whose client stops reading. A stream opened when it is spent keeps 512 KiB. <c>0</c> widens none.
+    /// Default: 268435456 (256 MiB, sixty-four streams).
+    /// </summary>
+    public long AgentStreamsWindowBudget { get; set; } = StreamWindowBudget.DefaultBytes;
+
     /// <summary>Resolves <see cref="DataDir"/> to an absolute path.</summary>
     public string ResolveDataDir()
     {
@@ -198,6 +207,11 @@ public sealed class PortholeServerOptions
         if (AgentStreamsIdleTimeout <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("Porthole:AgentStreamsIdleTimeout must be positive.");
+        }
+
+        if (AgentStreamsWindowBudget < 0)
+        {
+            throw new InvalidOperationException("Porthole:AgentStreamsWindowBudget must be 0 or more bytes.");
         }
 
         if (ClientAttachTimeout <= TimeSpan.Zero)

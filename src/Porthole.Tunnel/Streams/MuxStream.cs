@@ -46,6 +46,11 @@ public sealed partial class MuxStream : WebSocket
     // half of it (one small frame per 2 MiB), never more than granted, so a side that has not widened still returns
     // credit every 256 KiB.
     private int _window = InitialWindow;
+
+    // What widening took from the mux's StreamWindowBudget, given back once when the stream ends (after which it is
+    // never widened).
+    private int _borrowed;
+    private bool _budgetSettled;
     private int _consumed;
     private WebSocketState _state = WebSocketState.Open;
     private bool _closeSent;
@@ -102,14 +107,38 @@ public sealed partial class MuxStream : WebSocket
         return grant > 0 ? GrantAsync(grant) : default;
     }
 
-    /// <summary>Counts the rest of <see cref="Window"/> as granted; returns it (0 the second time).</summary>
+    /// <summary>
+    /// Counts the rest of <see cref="Window"/> as granted and returns it, if the mux's <see cref="StreamWindowBudget"/>
+    /// has it; 0 the second time, once the stream has ended, or when the budget is spent (the peer then keeps
+    /// <see cref="InitialWindow"/>, which is all an older peer would have given).
+    /// </summary>
     private uint Widen()
     {
         lock (_gate)
         {
             var grant = Window - _window;
-            (_window, _receiveWindow) = (Window, _receiveWindow + grant);
+            if (grant == 0 || _budgetSettled || _lost is not null || !_mux.WindowBudget.TryTake(grant))
+            {
+                return 0;
+            }
+
+            (_window, _receiveWindow, _borrowed) = (Window, _receiveWindow + grant, grant);
             return (uint)grant;
+        }
+    }
+
+    /// <summary>The stream has ended, or its connection has: what widening took goes back to the budget, once.</summary>
+    internal void SettleBudget()
+    {
+        int borrowed;
+        lock (_gate)
+        {
+            (borrowed, _borrowed, _budgetSettled) = (_borrowed, 0, true);
+        }
+
+        if (borrowed > 0)
+        {
+            _mux.WindowBudget.Return(borrowed);
         }
     }
 

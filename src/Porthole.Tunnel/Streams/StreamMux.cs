@@ -27,8 +27,9 @@ public sealed class StreamMux : IAsyncDisposable
     /// <summary>Over a <see cref="WebSocket"/> object: the server's side when the frame relay is off.</summary>
     /// <param name="connection">The shared connection; the caller owns it and disposes it after <see cref="RunAsync"/>.</param>
     /// <param name="peer">Who is at the other end ("agent", "server"), for the reason a lost connection gives its streams.</param>
-    public StreamMux(WebSocket connection, string peer)
-        : this(new WebSocketStreamTransport(connection), peer)
+    /// <param name="windowBudget">What widening windows may take; <see cref="StreamWindowBudget.Shared"/> when not given.</param>
+    public StreamMux(WebSocket connection, string peer, StreamWindowBudget? windowBudget = null)
+        : this(new WebSocketStreamTransport(connection), peer, windowBudget)
     {
     }
 
@@ -37,8 +38,8 @@ public sealed class StreamMux : IAsyncDisposable
     /// written as a WebSocket client's with no WebSocket object in between, and the server is pinged every
     /// <paramref name="pingInterval"/> in which nothing else went out. The caller owns the connection.
     /// </summary>
-    public StreamMux(Stream connection, TimeSpan pingInterval, string peer)
-        : this(new ClientFrameTransport(connection, pingInterval), peer)
+    public StreamMux(Stream connection, TimeSpan pingInterval, string peer, StreamWindowBudget? windowBudget = null)
+        : this(new ClientFrameTransport(connection, pingInterval), peer, windowBudget)
     {
     }
 
@@ -47,15 +48,18 @@ public sealed class StreamMux : IAsyncDisposable
     /// there with no WebSocket object in between, and a session relayed by <see cref="StreamRelay"/> crosses the server
     /// in one pass over its bytes each way. The caller owns the leg.
     /// </summary>
-    public StreamMux(Frames.FrameLeg connection, string peer)
-        : this(new FrameLegStreamTransport(connection), peer)
+    public StreamMux(Frames.FrameLeg connection, string peer, StreamWindowBudget? windowBudget = null)
+        : this(new FrameLegStreamTransport(connection), peer, windowBudget)
     {
     }
 
-    private StreamMux(IStreamTransport transport, string peer)
+    private StreamMux(IStreamTransport transport, string peer, StreamWindowBudget? windowBudget)
     {
-        (_transport, _peer) = (transport, peer);
+        (_transport, _peer, WindowBudget) = (transport, peer, windowBudget ?? StreamWindowBudget.Shared);
     }
+
+    /// <summary>What the streams' windows may take beyond the protocol's starting window (<see cref="MuxStream.Window"/>).</summary>
+    internal StreamWindowBudget WindowBudget { get; }
 
     /// <summary>The pipes of the connection, when the mux runs on them (the server's side).</summary>
     internal FrameLegStreamTransport? Pipes => _transport as FrameLegStreamTransport;
@@ -215,7 +219,13 @@ public sealed class StreamMux : IAsyncDisposable
 
     internal void Remove(MuxStream stream)
     {
-        if (_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)) && _streams.IsEmpty)
+        if (!_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)))
+        {
+            return;
+        }
+
+        stream.SettleBudget();
+        if (_streams.IsEmpty)
         {
             Volatile.Write(ref _idleSince, Environment.TickCount64);
         }
@@ -237,6 +247,7 @@ public sealed class StreamMux : IAsyncDisposable
         foreach (var stream in _streams.Values)
         {
             stream.ConnectionLost(LostReason);
+            stream.SettleBudget();
         }
     }
 

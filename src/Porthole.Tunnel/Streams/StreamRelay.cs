@@ -10,7 +10,7 @@ namespace Porthole.Tunnel.Streams;
 
 /// <summary>
 /// The server's relay between a client's leg (its connection's pipes) and the agent's leg when that is a stream on the
-/// agent's streams connection, read on its pipes too (<see cref="StreamMux(FrameLeg, string)"/>). Client frames are
+/// agent's streams connection, read on its pipes too (<see cref="StreamMux(FrameLeg, string, StreamWindowBudget)"/>). Client frames are
 /// unmasked straight into stream frames on the streams connection, as the window allows; the agent's frames, unmasked
 /// once into the stream's buffers by the connection's reader, are written straight into client frames. The peers see
 /// what <see cref="FrameRelay"/> gives them: bytes and <c>fin</c> in order, closes passed on with status and reason,

@@ -413,6 +413,70 @@ public sealed class StreamMuxTests
         Assert.Equal($"protocol error: stream {stream.Id} sent more than its window", await run.WaitAsync(Timeouts.Short));
     }
 
+    [Fact]
+    public async Task Widening_ComesOutOfTheBudget_AStreamOpenedWhenItIsSpentKeepsTheInitialWindow()
+    {
+        // Room for one widened stream. The second keeps 512 KiB; the first one's share comes back when it ends, and a
+        // third gets it.
+        const int Widening = MuxStream.Window - MuxStream.InitialWindow;
+        var budget = new StreamWindowBudget(Widening);
+        using var connection = await WebSocketPair.CreateAsync();
+        await using var mux = new StreamMux(connection.Server, "agent", budget);
+        var run = mux.RunAsync(CancellationToken.None);
+        var peer = connection.Client;
+
+        var first = await OpenAcknowledgedWithZeroAsync(mux, peer);
+        Assert.Equal((first.Id, StreamFrameType.Credit, (uint)Widening), Summarise(await ReceiveFrameAsync(peer)));
+        Assert.Equal(0, budget.Available);
+
+        var second = await OpenAcknowledgedWithZeroAsync(mux, peer);
+        first.Abort();
+
+        // The frame after the first's grant is its close: the second was given nothing.
+        var close = await ReceiveFrameAsync(peer);
+        Assert.Equal((first.Id, StreamFrameType.Close), (close.StreamId, close.Type));
+        Assert.Equal(Widening, budget.Available);
+
+        var third = await OpenAcknowledgedWithZeroAsync(mux, peer);
+        Assert.Equal((third.Id, StreamFrameType.Credit, (uint)Widening), Summarise(await ReceiveFrameAsync(peer)));
+
+        // The second's window is the initial one: a byte past it breaks the rules. The connection's end gives the
+        // third's share back.
+        for (var i = 0; i < MuxStream.InitialWindow / StreamFrame.MaxData; i++)
+        {
+            await SendFrameAsync(peer, second.Id, StreamFrameType.Data, new byte[StreamFrame.MaxData]);
+        }
+
+        await SendFrameAsync(peer, second.Id, StreamFrameType.Data, [1]);
+        Assert.Equal($"protocol error: stream {second.Id} sent more than its window", await run.WaitAsync(Timeouts.Short));
+        Assert.Equal(Widening, budget.Available);
+    }
+
+    [Fact]
+    public void Budget_GivesAWideningWhole_OrNotAtAll()
+    {
+        var budget = new StreamWindowBudget(100);
+
+        Assert.True(budget.TryTake(60));
+        Assert.False(budget.TryTake(60));
+        Assert.Equal(40, budget.Available);
+        budget.Return(60);
+        Assert.True(budget.TryTake(100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StreamWindowBudget(-1));
+    }
+
+    /// <summary>Reserves a stream, acknowledges it as an older agent would (credit 0), and has the server widen the agent's window.</summary>
+    private static async Task<MuxStream> OpenAcknowledgedWithZeroAsync(StreamMux mux, WebSocket peer)
+    {
+        var stream = mux.Reserve();
+        await SendFrameAsync(peer, stream.Id, StreamFrameType.Credit, [0, 0, 0, 0]);
+        Assert.True(await stream.Accepted.WaitAsync(Timeouts.Short));
+        await stream.OpenWindowAsync();
+        return stream;
+    }
+
+    private static (uint StreamId, StreamFrameType Type, uint Credit) Summarise(StreamFrame frame) => (frame.StreamId, frame.Type, frame.Credit);
+
     private static async Task<StreamFrame> ReceiveFrameAsync(WebSocket peer)
     {
         var (type, bytes) = await peer.ReceiveMessageAsync().WaitAsync(Timeouts.Short);
