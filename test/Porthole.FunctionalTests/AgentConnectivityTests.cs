@@ -89,6 +89,37 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
         Assert.DoesNotContain(System.Text.Json.JsonSerializer.Deserialize(await stack.CliOkAsync("sessions", "list", "--json"), Porthole.Protocol.Api.ApiJsonContext.Default.ListActiveSessionDto)!, s => s.Id == session.Id);
     }
 
+    [Fact]
+    public async Task Session_OnADeviceACommitDisables_EndsWithTheRule_AndTheDeviceRefusesNewOnes()
+    {
+        var device = NewName("cutoff");
+        await stack.StartGatewayAsync(device);
+        await stack.AddSshEndpointAsync(device);
+        await using var ssh = ProcessRunner.Start(
+            "ssh",
+            [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo ready; sleep 120"],
+            stack.CliEnvironment);
+        await ssh.WaitForLineAsync(l => l == "ready", TimeSpan.FromSeconds(60));
+
+        await stack.CliOkAsync("remote-access", "stage", "--device", device, "--disable");
+        try
+        {
+            var committed = await stack.CliOkAsync("remote-access", "commit");
+            Assert.Contains("ended 1 open session(s)", committed, StringComparison.Ordinal);
+
+            var exit = await ssh.RunToEndAsync(timeout: TimeSpan.FromSeconds(30));
+            Assert.NotEqual(0, exit.ExitCode);
+            Assert.Contains($"remote access to device '{device}' was disabled by device {device}", exit.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain(System.Text.Json.JsonSerializer.Deserialize(await stack.CliOkAsync("sessions", "list", "--json"), Porthole.Protocol.Api.ApiJsonContext.Default.ListActiveSessionDto)!, s => s.Device == device);
+            Assert.Contains("remote access disabled by device " + device, await stack.CliOkAsync("audit", "list", "--action", "session.terminate"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stack.CliOkAsync("remote-access", "stage", "--device", device, "--clear");
+            await stack.CliOkAsync("remote-access", "commit");
+        }
+    }
+
     private static async Task WaitForSecondConnectAsync(Gateway gateway)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -115,7 +115,9 @@ public static class RemoteAccessCommands
         {
             using var api = CliContext.Resolve(parseResult, global).CreateClient();
             var result = await api.CommitRemoteAccessAsync(cancellationToken);
-            Console.Out.WriteLine($"Committed {result.Applied} change(s).");
+            Console.Out.WriteLine(result.SessionsEnded > 0
+                ? $"Committed {result.Applied} change(s); ended {result.SessionsEnded} open session(s) on devices that are now disabled."
+                : $"Committed {result.Applied} change(s).");
             return ExitCodes.Success;
         });
         return command;

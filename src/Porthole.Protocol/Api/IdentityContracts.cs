@@ -39,8 +39,8 @@ public sealed record RemoteAccessRuleDto(string Scope, string Target, bool? Enab
 /// <summary>Body of <c>PUT /api/v1/remote-access/rules</c>: stages a rule; <c>enabled: null</c> stages its removal.</summary>
 public sealed record StageRuleRequest(string Scope, string? Target, bool? Enabled);
 
-/// <summary>What a commit or discard did.</summary>
-public sealed record CommitResponse(int Applied);
+/// <summary>What a commit or discard did: the changes applied, and the open sessions a commit ended because their device is now disabled.</summary>
+public sealed record CommitResponse(int Applied, int SessionsEnded = 0);
 
 /// <summary>One audit record.</summary>
 public sealed record AuditEntryDto(long Sequence, DateTimeOffset At, string Actor, string Action, string? Target, string Outcome, string? Detail, string? ClientAddress, string Hash);

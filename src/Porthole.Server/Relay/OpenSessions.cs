@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Porthole.Protocol.Api;
 using Porthole.Server.Data;
+using Porthole.Server.Devices;
 using Porthole.Server.Identity;
+using Porthole.Server.RemoteAccess;
 using Porthole.Server.WebProxy;
 
 namespace Porthole.Server.Relay;
@@ -15,9 +17,7 @@ public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSe
 {
     public async Task<List<OpenSessionView>> VisibleAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var all = broker.Active.Where(s => s.Target.WebSessionId is null).Select(OpenSessionView.Of)
-            .Concat(webSessions.Active.Select(OpenSessionView.Of))
-            .ToList();
+        var all = All();
         var access = context.GetUserAccess();
         var deviceIds = all.Select(s => s.DeviceId).Distinct().ToList();
         var devices = await db.Devices.AsNoTracking().Include(d => d.Tags).Where(d => deviceIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
@@ -25,6 +25,47 @@ public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSe
             || (devices.TryGetValue(s.DeviceId, out var device) && access.Can(Permissions.SessionsManage, device)))
             .OrderBy(s => s.CreatedAt)];
     }
+
+    /// <summary>
+    /// Ends every open session, tunnel or web, on a device whose remote access the committed rules now disable; each is
+    /// told which rule did it. Called after a commit: disabling remote access cuts access now, not only for the next
+    /// session. The agent's own kill switch is not read here (it is the same before and after a commit).
+    /// </summary>
+    /// <returns>The sessions ended, with the rule that disabled each one's device.</returns>
+    public async Task<List<(OpenSessionView Session, string Source)>> EndWhereDisabledAsync(CancellationToken cancellationToken)
+    {
+        var open = All();
+        if (open.Count == 0)
+        {
+            return [];
+        }
+
+        var deviceIds = open.Select(s => s.DeviceId).Distinct().ToList();
+        var devices = await db.Devices.AsNoTracking().Include(d => d.Tags).Where(d => deviceIds.Contains(d.Id)).ToListAsync(cancellationToken);
+        var rules = await db.RemoteAccessRules.AsNoTracking().Where(r => !r.Staged).ToListAsync(cancellationToken);
+        var groups = await GroupTree.LoadAsync(db, cancellationToken);
+        var ended = new List<(OpenSessionView, string)>();
+        foreach (var device in devices)
+        {
+            var effective = EffectiveRemoteAccess.Evaluate(device, agentEnabled: true, rules, groups);
+            if (effective.Enabled)
+            {
+                continue;
+            }
+
+            foreach (var session in open.Where(s => s.DeviceId == device.Id))
+            {
+                await EndAsync(session, $"remote access to device '{device.Name}' was disabled by {effective.Source}");
+                ended.Add((session, effective.Source));
+            }
+        }
+
+        return ended;
+    }
+
+    /// <summary>Tunnel sessions from the broker and web sessions from the registry (a web session's pooled connections are not listed on their own).</summary>
+    private List<OpenSessionView> All() =>
+        [.. broker.Active.Where(s => s.Target.WebSessionId is null).Select(OpenSessionView.Of).Concat(webSessions.Active.Select(OpenSessionView.Of))];
 
     /// <summary>Ends a session; both ends of a tunnel session are told <paramref name="reason"/>, a web session's page says it ended.</summary>
     public async Task EndAsync(OpenSessionView session, string reason)

@@ -6,6 +6,7 @@ using Porthole.Server.Data;
 using Porthole.Server.Devices;
 using Porthole.Server.Http;
 using Porthole.Server.Identity;
+using Porthole.Server.Relay;
 
 namespace Porthole.Server.RemoteAccess;
 
@@ -61,7 +62,8 @@ public static class RemoteAccessApi
         return TypedResults.Ok(ToDto(staged, context.GetUserAccess().Groups, devices));
     }
 
-    private static async Task<Results<Ok<CommitResponse>, ProblemHttpResult>> CommitAsync(HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<CommitResponse>, ProblemHttpResult>> CommitAsync(
+        HttpContext context, PortholeDbContext db, AuditLog audit, OpenSessions sessions, CancellationToken cancellationToken)
     {
         var staged = await db.RemoteAccessRules.Where(r => r.Staged).ToListAsync(cancellationToken);
         foreach (var rule in staged)
@@ -89,7 +91,16 @@ public static class RemoteAccessApi
         audit.Add(context.User.GetActor(), "remote-access.commit", null, detail: $"{staged.Count} change(s) applied", clientAddress: context.ClientAddress());
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(new CommitResponse(staged.Count));
+
+        // Disabling cuts access now: sessions already open on a device the rules now disable end with the rule's name.
+        var ended = await sessions.EndWhereDisabledAsync(cancellationToken);
+        foreach (var (session, source) in ended)
+        {
+            await audit.WriteAsync(context.User.GetActor(), "session.terminate", $"device:{session.DeviceName}/{session.EndpointName}",
+                detail: $"session {session.Id} of {session.Username}: remote access disabled by {source}", clientAddress: context.ClientAddress(), cancellationToken: cancellationToken);
+        }
+
+        return TypedResults.Ok(new CommitResponse(staged.Count, ended.Count));
     }
 
     private static async Task<Ok<CommitResponse>> DiscardAsync(HttpContext context, PortholeDbContext db, AuditLog audit, CancellationToken cancellationToken)

@@ -68,7 +68,9 @@ if (form) {
       button.disabled = true;
       try {
         const done = await api('POST', path);
-        showError(result, id === 'commit' ? `${done.applied} change(s) applied.` : `${done.applied} staged change(s) discarded.`);
+        showError(result, id === 'commit'
+            ? `${done.applied} change(s) applied.` + (done.sessionsEnded > 0 ? ` ${done.sessionsEnded} open session(s) on devices now disabled were ended.` : '')
+            : `${done.applied} staged change(s) discarded.`);
         await load();
       } catch (e) {
         showError(error, e.message);
