@@ -68,13 +68,7 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
     public async Task Session_ListedAndTerminatedByAnOperator_EndsWithTheReason()
     {
         var device = NewName("terminate");
-        await stack.StartGatewayAsync(device);
-        await stack.AddSshEndpointAsync(device);
-        await using var ssh = ProcessRunner.Start(
-            "ssh",
-            [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo ready; sleep 120"],
-            stack.CliEnvironment);
-        await ssh.WaitForLineAsync(l => l == "ready", TimeSpan.FromSeconds(60));
+        await using var ssh = await StartWaitingSshSessionAsync(device);
 
         var sessions = System.Text.Json.JsonSerializer.Deserialize(await stack.CliOkAsync("sessions", "list", "--json"), Porthole.Protocol.Api.ApiJsonContext.Default.ListActiveSessionDto)!;
         var session = Assert.Single(sessions, s => s.Device == device);
@@ -93,13 +87,7 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
     public async Task Session_OnADeviceACommitDisables_EndsWithTheRule()
     {
         var device = NewName("cutoff");
-        await stack.StartGatewayAsync(device);
-        await stack.AddSshEndpointAsync(device);
-        await using var ssh = ProcessRunner.Start(
-            "ssh",
-            [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo ready; sleep 120"],
-            stack.CliEnvironment);
-        await ssh.WaitForLineAsync(l => l == "ready", TimeSpan.FromSeconds(60));
+        await using var ssh = await StartWaitingSshSessionAsync(device);
 
         await stack.CliOkAsync("remote-access", "stage", "--device", device, "--disable");
         try
@@ -117,6 +105,27 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
         {
             await stack.CliOkAsync("remote-access", "stage", "--device", device, "--clear");
             await stack.CliOkAsync("remote-access", "commit");
+        }
+    }
+
+    /// <summary>A gateway for <paramref name="device"/> with an ssh endpoint, and an ssh session through it that waits two minutes once it is up.</summary>
+    private async Task<ProcessRunner> StartWaitingSshSessionAsync(string device)
+    {
+        await stack.StartGatewayAsync(device);
+        await stack.AddSshEndpointAsync(device);
+        var ssh = ProcessRunner.Start(
+            "ssh",
+            [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo ready; sleep 120"],
+            stack.CliEnvironment);
+        try
+        {
+            await ssh.WaitForLineAsync(l => l == "ready", TimeSpan.FromSeconds(60));
+            return ssh;
+        }
+        catch
+        {
+            await ssh.DisposeAsync();
+            throw;
         }
     }
 
