@@ -22,6 +22,12 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
     // 0 when no read is pending, else the timestamp the current wait began.
     private long _waitingSince;
 
+    // The caller's token linked with _silent, kept for the next read with the same token: a reader passes the same
+    // one read after read (the streams connection's stop token), and a linked source per read cost an allocation and
+    // two callback registrations per TLS record. Reads are never concurrent, so no lock.
+    private CancellationTokenSource? _linked;
+    private CancellationToken _linkedTo;
+
     public SilentPeerStream(Stream inner, KeepAliveSettings keepAlive, TimeProvider? time = null)
         : base(inner)
     {
@@ -41,14 +47,9 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
         }
 
         Volatile.Write(ref _waitingSince, Math.Max(1, _time.GetTimestamp()));
-        CancellationTokenSource? linked = null;
         try
         {
-            // Only a cancellable caller costs a linked source; the WebSocket's own reads mostly are not.
-            var token = cancellationToken.CanBeCanceled
-                ? (linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silent.Token)).Token
-                : _silent.Token;
-            return await Inner.ReadAsync(buffer, token).ConfigureAwait(false);
+            return await Inner.ReadAsync(buffer, Link(cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (_silent.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -57,8 +58,25 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
         finally
         {
             Volatile.Write(ref _waitingSince, 0);
-            linked?.Dispose();
         }
+    }
+
+    /// <summary>The token a read passes on: cancelled by the caller's token or by silence.</summary>
+    private CancellationToken Link(CancellationToken cancellationToken)
+    {
+        // Only a cancellable caller needs a linked source; the WebSocket's own reads mostly are not.
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return _silent.Token;
+        }
+
+        if (_linked is null || _linkedTo != cancellationToken)
+        {
+            _linked?.Dispose();
+            (_linked, _linkedTo) = (CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silent.Token), cancellationToken);
+        }
+
+        return _linked.Token;
     }
 
     /// <summary>Each write is one WebSocket frame; it leaves the connection's socket as one send (<see cref="WriteBatch"/>).</summary>
@@ -98,6 +116,7 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
     protected override void OnDisposed()
     {
         _checks.Remove(this);
+        _linked?.Dispose();
         _silent.Dispose();
     }
 }

@@ -62,6 +62,41 @@ public sealed class SilentPeerStreamTests
     }
 
     [Fact]
+    public async Task ReadsWithACallersToken_EndOnItsCancellation_OrOnSilence_AndTheSameTokenServesReadAfterRead()
+    {
+        using var pair = await SocketPair.CreateAsync();
+        var time = new FakeTimeProvider();
+        await using var watched = new SilentPeerStream(pair.LeftStream, OneSecond, time);
+        var buffer = new byte[16];
+        using var stop = new CancellationTokenSource();
+
+        // One token, read after read, as the streams connection's reader passes its stop token.
+        for (var i = 0; i < 3; i++)
+        {
+            var read = watched.ReadAsync(buffer, stop.Token).AsTask();
+            await pair.RightStream.WriteAsync(new byte[] { 7 });
+            Assert.Equal(1, await read.WaitAsync(Timeouts.Short));
+        }
+
+        // Another caller's token ends its own read, and a read with the first token works again after it.
+        using (var other = new CancellationTokenSource())
+        {
+            var cancelled = watched.ReadAsync(buffer, other.Token).AsTask();
+            await other.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Timeouts.Short));
+        }
+
+        var again = watched.ReadAsync(buffer, stop.Token).AsTask();
+        await pair.RightStream.WriteAsync(new byte[] { 8 });
+        Assert.Equal(1, await again.WaitAsync(Timeouts.Short));
+
+        // Silence still ends a read whose caller's token is live.
+        var silent = watched.ReadAsync(buffer, stop.Token).AsTask();
+        time.Advance(TimeSpan.FromSeconds(2.5));
+        await Assert.ThrowsAsync<PeerSilentException>(() => silent.WaitAsync(Timeouts.Short));
+    }
+
+    [Fact]
     public async Task AfterSilence_WritesFailToo()
     {
         using var pair = await SocketPair.CreateAsync();
