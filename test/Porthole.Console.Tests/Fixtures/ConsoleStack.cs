@@ -48,6 +48,9 @@ public sealed class ConsoleStack : IAsyncLifetime
         await AddUserAsync(AuditorName, "Auditor");
 
         Directory.CreateDirectory(ScreenshotDirectory);
+        // Expectations wait up to 15 s, not Playwright's 5: on a loaded 2-core CI machine a page's first API call has
+        // taken longer (the users and groups pages each failed once that way, and passed when run again).
+        Assertions.SetDefaultExpectTimeout(15_000);
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
