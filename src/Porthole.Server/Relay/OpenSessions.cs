@@ -3,7 +3,6 @@ using Porthole.Protocol.Api;
 using Porthole.Server.Data;
 using Porthole.Server.Devices;
 using Porthole.Server.Identity;
-using Porthole.Server.RemoteAccess;
 using Porthole.Server.WebProxy;
 
 namespace Porthole.Server.Relay;
@@ -13,7 +12,7 @@ namespace Porthole.Server.Relay;
 /// (whose pooled connections are not listed on their own) — the caller's own, and those on devices where the caller
 /// holds <c>sessions:manage</c>.
 /// </summary>
-public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSessions, PortholeDbContext db)
+public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSessions, PortholeDbContext db, DeviceCatalog catalog)
 {
     public async Task<List<OpenSessionView>> VisibleAsync(HttpContext context, CancellationToken cancellationToken)
     {
@@ -28,8 +27,8 @@ public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSe
 
     /// <summary>
     /// Ends every open session, tunnel or web, on a device whose remote access the committed rules now disable; each is
-    /// told which rule did it. Called after a commit: disabling remote access cuts access now, not only for the next
-    /// session. The agent's own kill switch is not read here (it is the same before and after a commit).
+    /// told which rule did it. Called after a commit (whose transaction has moved the read cache on, so the catalog reads
+    /// the rules just committed): disabling remote access cuts access now, not only for the next session.
     /// </summary>
     /// <returns>The sessions ended, with the rule that disabled each one's device.</returns>
     public async Task<List<(OpenSessionView Session, string Source)>> EndWhereDisabledAsync(CancellationToken cancellationToken)
@@ -42,12 +41,10 @@ public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSe
 
         var deviceIds = open.Select(s => s.DeviceId).Distinct().ToList();
         var devices = await db.Devices.AsNoTracking().Include(d => d.Tags).Where(d => deviceIds.Contains(d.Id)).ToListAsync(cancellationToken);
-        var rules = await db.RemoteAccessRules.AsNoTracking().Where(r => !r.Staged).ToListAsync(cancellationToken);
-        var groups = await GroupTree.LoadAsync(db, cancellationToken);
         var ended = new List<(OpenSessionView, string)>();
         foreach (var device in devices)
         {
-            var effective = EffectiveRemoteAccess.Evaluate(device, agentEnabled: true, rules, groups);
+            var effective = await catalog.EffectiveAsync(device, cancellationToken);
             if (effective.Enabled)
             {
                 continue;

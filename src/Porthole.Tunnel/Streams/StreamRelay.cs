@@ -147,15 +147,14 @@ public static class StreamRelay
     private static async Task<PumpResult> PassCloseAsync(MuxStream.Chunk close, FrameLeg client, MuxStream agent, SessionLifetime? lifetime, long total)
     {
         var reason = close.Reason ?? "";
-        if (lifetime?.HasEnded == true)
-        {
-            // Not passed on: the relay closes the client itself, with the session's reason (SessionLifetime.HasEnded).
-        }
-        else if (close.Status is { } status and not WebSocketCloseStatus.Empty)
+
+        // Not passed on once the session has ended: the relay closes the client itself, with the session's reason.
+        var pass = lifetime?.HasEnded != true;
+        if (pass && close.Status is { } status and not WebSocketCloseStatus.Empty)
         {
             await client.CloseOutputAsync(status, reason).ConfigureAwait(false);
         }
-        else
+        else if (pass)
         {
             await client.SendControlAsync(FrameOpcode.Close, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
         }
