@@ -6,6 +6,12 @@ using Porthole.Bench.Report;
 using Porthole.Tests.Common;
 
 // The end-to-end benchmark of issue 7. One command: bench/run.sh [--smoke]. See bench/README.md.
+if (args.Length > 0 && args[0] == "lean-tls-relay")
+{
+    // The lean-tls-3 path runs this assembly again as each of its relays.
+    return Porthole.Bench.Paths.LeanTls.LeanTlsRelay.Run(args[1..]);
+}
+
 var options = BenchOptions.Parse(args);
 IdleLoad.Quick = options.Smoke;
 IdleLoad.Hold = TimeSpan.FromSeconds(options.HoldIdle);
@@ -37,6 +43,11 @@ try
     if (Wanted("socat-3"))
     {
         paths.Add(await SocatChainPath.StartAsync(iperfPort, echo.Port));
+    }
+
+    if (Wanted("lean-tls-3"))
+    {
+        paths.Add(await LeanTlsChainPath.StartAsync(iperfPort, echo.Port));
     }
 
     if (Wanted("porthole-ws"))
