@@ -10,7 +10,7 @@ namespace Porthole.Bench.Report;
 /// </summary>
 public static class SvgChart
 {
-    private const int Width = 980;
+    private const int Width = 1020;
     private const int PanelHeight = 300;
     private static readonly string[] Colours = ["#1f77b4", "#6baed6", "#ff7f0e", "#fdae6b"];
 
@@ -50,7 +50,7 @@ public static class SvgChart
     private static void Bars(StringBuilder svg, int top, string title, BenchRun run, string[] series, Func<PathResult, double[]> values, List<(string Label, double Value, string Colour)> targets)
     {
         const int Left = 60;
-        const int Right = 250;
+        const int Right = 290; // room for the longest target label in the legend
         var plotWidth = Width - Left - Right;
         var plotTop = top + 20;
         var plotHeight = PanelHeight - 50;
@@ -84,7 +84,12 @@ public static class SvgChart
                 Text(svg, x + ((bar - 2) / 2), Y(v[s]) - 3, v[s].ToString(v[s] >= 100 ? "0" : "0.#", CultureInfo.InvariantCulture), 9, anchor: "middle");
             }
 
-            Text(svg, Left + (p * group) + (group / 2), plotTop + plotHeight + 16, path.Label, 11, anchor: "middle");
+            // Seven paths leave ≈90 px a group: a label wraps onto lines of what fits (≈6 px a character at 11 px).
+            var lines = WrapLabel(path.Label, Math.Max(8, (int)(group / 6.2)));
+            for (var line = 0; line < lines.Count; line++)
+            {
+                Text(svg, Left + (p * group) + (group / 2), plotTop + plotHeight + 16 + (13 * line), lines[line], 11, anchor: "middle");
+            }
         }
 
         foreach (var (label, value, colour) in targets)
@@ -124,6 +129,28 @@ public static class SvgChart
         }
 
         return 10 * magnitude;
+    }
+
+    /// <summary>Greedy word wrap; a word longer than a line keeps a line of its own.</summary>
+    private static List<string> WrapLabel(string label, int maxChars)
+    {
+        var lines = new List<string>();
+        var current = "";
+        foreach (var word in label.Split(' '))
+        {
+            if (current.Length > 0 && current.Length + 1 + word.Length > maxChars)
+            {
+                lines.Add(current);
+                current = word;
+            }
+            else
+            {
+                current = current.Length == 0 ? word : current + " " + word;
+            }
+        }
+
+        lines.Add(current);
+        return lines;
     }
 
     private static void Line(StringBuilder svg, double x1, double y1, double x2, double y2, string colour, bool dashed) =>
