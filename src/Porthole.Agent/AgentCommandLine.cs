@@ -9,7 +9,7 @@ using Porthole.Tunnel.Transport;
 
 namespace Porthole.Agent;
 
-/// <summary>The <c>porthole-agent</c> commands: <c>enrol</c> and <c>run</c>.</summary>
+/// <summary>The <c>porthole-agent</c> commands: <c>enrol</c>, <c>run</c> and <c>remote-access</c> (the local kill switch).</summary>
 public static class AgentCommandLine
 {
     public static Task<int> InvokeAsync(string[] args)
@@ -17,6 +17,7 @@ public static class AgentCommandLine
         var root = new RootCommand("Porthole gateway agent: keeps an outbound connection to the Porthole server and relays remote-access sessions to devices on this network.");
         root.Subcommands.Add(CreateEnrolCommand());
         root.Subcommands.Add(CreateRunCommand());
+        root.Subcommands.Add(CreateRemoteAccessCommand());
         return root.Parse(args).InvokeAsync();
     }
 
@@ -122,7 +123,7 @@ public static class AgentCommandLine
                     console.SingleLine = true;
                     console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
                 }));
-            var remoteAccessEnabled = !(parse.GetValue(disable) || state.RemoteAccessDisabled);
+            var killSwitch = new RemoteAccessSwitch(parse.GetValue(stateDir)!, disabledForLife: parse.GetValue(disable) || state.RemoteAccessDisabled);
             List<TargetRule> allowed, denied;
             KeepAliveSettings keepAlive;
             try
@@ -138,10 +139,85 @@ public static class AgentCommandLine
                 return 2;
             }
 
-            var runner = new AgentRunner(state, remoteAccessEnabled, allowed, denied, keepAlive, loggers.CreateLogger("porthole-agent"));
+            var runner = new AgentRunner(state, killSwitch, allowed, denied, keepAlive, loggers.CreateLogger("porthole-agent"));
             return await runner.RunAsync(cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>remote-access disable|enable|status</c>: the kill switch of an agent that is running (it notices within about
+    /// a second, and a disable ends its open sessions) or not (it starts in that state). See <see cref="RemoteAccessSwitch"/>.
+    /// </summary>
+    private static Command CreateRemoteAccessCommand()
+    {
+        var command = new Command("remote-access", "Turn remote access to this gateway off or on locally (the kill switch), or show it");
+
+        var disableDir = StateDirOption();
+        var reason = new Option<string?>("--reason") { Description = "Why, kept in the marker file for whoever looks next" };
+        var disable = new Command("disable", "Refuse new sessions and end the open ones, until 'enable'") { disableDir, reason };
+        disable.SetAction(parse => RunSwitchCommand(parse.GetValue(disableDir)!, directory =>
+        {
+            var marker = RemoteAccessSwitch.Disable(directory, parse.GetValue(reason), DateTimeOffset.UtcNow);
+            Console.Out.WriteLine($"Remote access disabled ({marker}). A running agent ends its open sessions within a second.");
+        }));
+
+        var enableDir = StateDirOption();
+        var enable = new Command("enable", "Allow sessions again (unless the agent runs with --disable-remote-access)") { enableDir };
+        enable.SetAction(parse => RunSwitchCommand(parse.GetValue(enableDir)!, directory =>
+        {
+            var removed = RemoteAccessSwitch.Enable(directory);
+            Console.Out.WriteLine(removed ? "Remote access enabled." : "Remote access was not disabled by 'remote-access disable'; nothing to do.");
+            if (new AgentStateStore(directory).Load() is { RemoteAccessDisabled: true })
+            {
+                Console.Out.WriteLine("Note: this gateway was enrolled with --disable-remote-access; it stays disabled until enrolled again.");
+            }
+        }));
+
+        var statusDir = StateDirOption();
+        var status = new Command("status", "Show whether the kill switch is off or on") { statusDir };
+        status.SetAction(parse => RunSwitchCommand(parse.GetValue(statusDir)!, directory =>
+        {
+            var marker = Path.Combine(Path.GetFullPath(directory), RemoteAccessSwitch.MarkerFileName);
+            if (new AgentStateStore(directory).Load() is { RemoteAccessDisabled: true })
+            {
+                Console.Out.WriteLine("Remote access: disabled (enrolled with --disable-remote-access)");
+            }
+            else if (File.Exists(marker))
+            {
+                Console.Out.WriteLine($"Remote access: disabled ({File.ReadAllText(marker).Trim()}; {marker})");
+            }
+            else
+            {
+                Console.Out.WriteLine("Remote access: enabled (unless the running agent was started with --disable-remote-access)");
+            }
+        }));
+
+        command.Subcommands.Add(disable);
+        command.Subcommands.Add(enable);
+        command.Subcommands.Add(status);
+        return command;
+    }
+
+    /// <summary>Runs a kill-switch command on an existing state directory; a missing or unreadable one is an error, not a new directory.</summary>
+    private static int RunSwitchCommand(string stateDirectory, Action<string> action)
+    {
+        if (!Directory.Exists(stateDirectory))
+        {
+            Console.Error.WriteLine($"porthole-agent: {stateDirectory} does not exist; give the agent's --state-dir");
+            return 2;
+        }
+
+        try
+        {
+            action(stateDirectory);
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine("porthole-agent: " + ex.Message);
+            return 1;
+        }
     }
 
     private static ServerTrust? BuildTrust(string? fingerprint, string? caCert, bool insecure)

@@ -32,6 +32,9 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Session {SessionId}: refused, remote access is disabled on this agent")]
     public static partial void SessionRefusedDisabled(ILogger logger, string sessionId);
 
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Remote access {State} on this gateway by its kill switch ({MarkerPath}); open sessions end when it is disabled")]
+    public static partial void SwitchMoved(ILogger logger, string state, string markerPath);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Streams connection open: sessions travel on it")]
     public static partial void StreamsConnected(ILogger logger);
 

@@ -108,10 +108,67 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
         }
     }
 
+    [Fact]
+    public async Task KillSwitch_TurnedOffOnTheGateway_EndsTheOpenSession_RefusesNewOnes_UntilTurnedOnAgain()
+    {
+        var device = NewName("switch");
+        var gateway = await stack.StartGatewayAsync(device);
+        await using var ssh = await WaitingSshSessionAsync(device);
+
+        var disabled = await ProcessRunner.RunAsync(Binaries.Agent, ["remote-access", "disable", "--state-dir", gateway.StateDirectory, "--reason", "on-site maintenance"], timeout: TimeSpan.FromSeconds(30));
+        Assert.True(disabled.ExitCode == 0, disabled.ToString());
+
+        var exit = await ssh.RunToEndAsync(timeout: TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, exit.ExitCode);
+        Assert.Contains($"remote access to device '{device}' was disabled on its gateway", exit.StandardError, StringComparison.Ordinal);
+        Assert.Contains("remote access disabled on the gateway", await stack.CliOkAsync("audit", "list", "--action", "session.terminate"), StringComparison.Ordinal);
+        var shown = await stack.ShowDeviceAsync(device);
+        Assert.False(shown.RemoteAccessEnabled);
+        Assert.Equal("agent", shown.RemoteAccessSource);
+
+        var refused = await stack.CliAsync(["connect", $"{device}/ssh"], stdin: "");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("remote access is disabled on the agent", refused.StandardError, StringComparison.Ordinal);
+        var status = await ProcessRunner.RunAsync(Binaries.Agent, ["remote-access", "status", "--state-dir", gateway.StateDirectory], timeout: TimeSpan.FromSeconds(30));
+        Assert.Contains("Remote access: disabled", status.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("on-site maintenance", status.StandardOutput, StringComparison.Ordinal);
+
+        var enabled = await ProcessRunner.RunAsync(Binaries.Agent, ["remote-access", "enable", "--state-dir", gateway.StateDirectory], timeout: TimeSpan.FromSeconds(30));
+        Assert.True(enabled.ExitCode == 0, enabled.ToString());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await stack.ShowDeviceAsync(device)).RemoteAccessEnabled)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server did not hear the switch turned on:\n" + gateway.Agent.CapturedOutput);
+            await Task.Delay(100);
+        }
+
+        var again = await ProcessRunner.RunAsync(
+            "ssh", [.. stack.Sshd.SshArgs("-o", $"ProxyCommand={Binaries.Cli} connect {device}/ssh"), stack.Sshd.Destination, "echo again"],
+            environment: stack.CliEnvironment, timeout: TimeSpan.FromSeconds(60));
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("again", again.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KillSwitchCommand_OnAStateDirectoryThatDoesNotExist_SaysSoAndExits2()
+    {
+        var result = await ProcessRunner.RunAsync(Binaries.Agent, ["remote-access", "disable", "--state-dir", "/nonexistent/porthole-agent"], timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("/nonexistent/porthole-agent does not exist", result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists("/nonexistent/porthole-agent"));
+    }
+
     /// <summary>A gateway for <paramref name="device"/> with an ssh endpoint, and an ssh session through it that waits two minutes once it is up.</summary>
     private async Task<ProcessRunner> StartWaitingSshSessionAsync(string device)
     {
         await stack.StartGatewayAsync(device);
+        return await WaitingSshSessionAsync(device);
+    }
+
+    /// <summary>An ssh endpoint on <paramref name="device"/>'s running gateway, and an ssh session through it that waits two minutes once it is up.</summary>
+    private async Task<ProcessRunner> WaitingSshSessionAsync(string device)
+    {
         await stack.AddSshEndpointAsync(device);
         var ssh = ProcessRunner.Start(
             "ssh",

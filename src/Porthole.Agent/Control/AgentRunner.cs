@@ -13,7 +13,7 @@ namespace Porthole.Agent.Control;
 /// backoff. Stops for good only when the server says retrying cannot help (credential rejected, protocol
 /// refused).
 /// </summary>
-public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IReadOnlyList<TargetRule> allow, IReadOnlyList<TargetRule> deny, KeepAliveSettings keepAlive, ILogger logger)
+public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch, IReadOnlyList<TargetRule> allow, IReadOnlyList<TargetRule> deny, KeepAliveSettings keepAlive, ILogger logger)
 {
     /// <summary>Exit code when the server rejected the device credential.</summary>
     public const int CredentialRejectedExitCode = 3;
@@ -23,6 +23,9 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
 
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
 
+    /// <summary>The control channel while one is up, for telling the server that the kill switch moved.</summary>
+    private ControlChannel? _control;
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var server = new Uri(state.Server);
@@ -31,8 +34,9 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         var connector = new DataWebSocketConnector(invoker, keepAlive);
         var policy = TargetPolicy.CreateDefault(allow, deny, await ServerEndpointsAsync(server, cancellationToken).ConfigureAwait(false));
         var streams = new StreamsLink(server, state.Credential, connector, logger);
-        var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), streams, () => remoteAccessEnabled, policy, logger);
+        var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), streams, killSwitch, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
+        _ = killSwitch.WatchAsync(TimeSpan.FromSeconds(1), SwitchMovedAsync, cancellationToken);
 
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -76,6 +80,34 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
         return 0;
     }
 
+    /// <summary>
+    /// The kill switch moved. The server hears it now, or in the next hello if the control channel is down. Turned off,
+    /// the open sessions end when this returns: the server first gets half a second to end them itself and tell both
+    /// ends why; the agent ends them regardless, so the switch never depends on the server.
+    /// </summary>
+    private async Task SwitchMovedAsync(bool enabled)
+    {
+        AgentLog.SwitchMoved(logger, enabled ? "enabled" : "disabled", killSwitch.MarkerPath);
+        if (Volatile.Read(ref _control) is not { } control)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await control.SendAsync(new AgentStatusMessage(enabled), timeout.Token).ConfigureAwait(false);
+            if (!enabled)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The channel dropped meanwhile; the next hello carries the switch.
+        }
+    }
+
     /// <summary>The server's own addresses and port: a session must never be turned back against the server.</summary>
     private static async Task<IReadOnlyList<TargetRule>> ServerEndpointsAsync(Uri server, CancellationToken cancellationToken)
     {
@@ -94,6 +126,7 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
     private async Task<string> ServeAsync(WebSocket webSocket, Uri server, SessionHandler sessions, StreamsLink streams, CancellationToken cancellationToken)
     {
         using var control = new ControlChannel(webSocket);
+        var remoteAccessEnabled = killSwitch.IsEnabled;
         await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName(), Streams: true), cancellationToken).ConfigureAwait(false);
         var answer = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         switch (answer.Message)
@@ -110,6 +143,25 @@ public sealed class AgentRunner(AgentState state, bool remoteAccessEnabled, IRea
                 return "no welcome from the server: " + (answer.Error ?? "unexpected message");
         }
 
+        Volatile.Write(ref _control, control);
+        try
+        {
+            if (killSwitch.IsEnabled != remoteAccessEnabled)
+            {
+                // The switch moved between the hello and now, when no channel was there to hear it.
+                await control.SendAsync(new AgentStatusMessage(!remoteAccessEnabled), cancellationToken).ConfigureAwait(false);
+            }
+
+            return await ReceiveAsync(control, sessions, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _control, null);
+        }
+    }
+
+    private static async Task<string> ReceiveAsync(ControlChannel control, SessionHandler sessions, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var read = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
+using Porthole.Agent.State;
 using Porthole.Protocol.Control;
 using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Streams;
@@ -9,7 +10,7 @@ using Porthole.Tunnel.Transport;
 namespace Porthole.Agent.Sessions;
 
 /// <summary>
-/// Answers an <c>open</c>: enforces the local kill switch, dials the target, opens the session's own data
+/// Answers an <c>open</c>: enforces the local kill switch (and ends the session when it is turned off), dials the target, opens the session's own data
 /// WebSocket and relays. A session is independent of the control channel that asked for it, so it survives
 /// a control reconnect. Once a session has carried bytes both ways it refills <paramref name="spare"/>, so that the
 /// next session's upgrade finds a connection with its handshakes done (not sooner: on a small machine the spare's TLS
@@ -17,18 +18,26 @@ namespace Porthole.Agent.Sessions;
 /// in the <c>open</c>, the session travels on the agent's streams connection instead, which needs no connection of its own.
 /// </summary>
 public sealed class SessionHandler(
-    Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, StreamsLink streams, Func<bool> remoteAccessEnabled, TargetPolicy policy, ILogger logger)
+    Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, StreamsLink streams, RemoteAccessSwitch killSwitch, TargetPolicy policy, ILogger logger)
 {
     public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
     {
         // The kill switch is checked here, on the side that dials, whatever the server believes.
-        if (!remoteAccessEnabled())
+        var whenDisabled = killSwitch.WhenDisabled;
+        if (!killSwitch.IsEnabled)
         {
             AgentLog.SessionRefusedDisabled(logger, open.SessionId);
             await ReportAsync(control, new OpenFailedMessage(open.SessionId, OpenFailureReason.Disabled, "remote access is disabled on this agent"), cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        // Turning the switch off ends this session too, wherever it is: dialling, upgrading or relaying.
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whenDisabled);
+        await OpenAsync(open, control, session.Token).ConfigureAwait(false);
+    }
+
+    private async Task OpenAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
+    {
         if (open.StreamId is { } streamId)
         {
             await CarryOnStreamAsync(open, streamId, control, cancellationToken).ConfigureAwait(false);

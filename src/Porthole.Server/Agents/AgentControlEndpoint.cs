@@ -144,7 +144,15 @@ public static class AgentControlEndpoint
 
                 case AgentStatusMessage status:
                     channel.RemoteAccessEnabled = status.RemoteAccessEnabled;
+                    if (!status.RemoteAccessEnabled)
+                    {
+                        // The agent ends its side of the open sessions itself half a second after telling us; ending
+                        // them here first tells both ends why.
+                        await EndSessionsAsync(scopes, deviceName, channel.DeviceId, cancellationToken);
+                    }
+
                     await RecordAsync(scopes, channel.DeviceId, channel, "agent.status", $"remote access {(status.RemoteAccessEnabled ? "enabled" : "disabled")}", cancellationToken);
+
                     break;
 
                 default:
@@ -193,6 +201,18 @@ public static class AgentControlEndpoint
     }
 
     /// <summary>Keeps the device row (version, kill switch, last seen) and the audit log current.</summary>
+    private static async Task EndSessionsAsync(IServiceScopeFactory scopes, string deviceName, string deviceId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var ended = await scope.ServiceProvider.GetRequiredService<OpenSessions>().EndOnDeviceAsync(deviceId, $"remote access to device '{deviceName}' was disabled on its gateway");
+        var audit = scope.ServiceProvider.GetRequiredService<AuditLog>();
+        foreach (var session in ended)
+        {
+            await audit.WriteAsync("device:" + deviceName, "session.terminate", $"device:{session.DeviceName}/{session.EndpointName}",
+                detail: $"session {session.Id} of {session.Username}: remote access disabled on the gateway", cancellationToken: cancellationToken);
+        }
+    }
+
     private static async Task RecordAsync(IServiceScopeFactory scopes, string deviceId, IAgentChannel? channel, string action, string detail, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -50,11 +50,22 @@ public sealed class OpenSessions(ISessionBroker broker, WebSessionRegistry webSe
                 continue;
             }
 
-            foreach (var session in open.Where(s => s.DeviceId == device.Id))
+            foreach (var session in await EndOnDeviceAsync(device.Id, $"remote access to device '{device.Name}' was disabled by {effective.Source}"))
             {
-                await EndAsync(session, $"remote access to device '{device.Name}' was disabled by {effective.Source}");
                 ended.Add((session, effective.Source));
             }
+        }
+
+        return ended;
+    }
+
+    /// <summary>Ends every open session, tunnel or web, on one device, each told <paramref name="reason"/>.</summary>
+    public async Task<List<OpenSessionView>> EndOnDeviceAsync(string deviceId, string reason)
+    {
+        var ended = All().Where(s => s.DeviceId == deviceId).ToList();
+        foreach (var session in ended)
+        {
+            await EndAsync(session, reason);
         }
 
         return ended;

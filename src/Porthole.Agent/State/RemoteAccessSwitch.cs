@@ -1,0 +1,119 @@
+namespace Porthole.Agent.State;
+
+/// <summary>
+/// The gateway's local kill switch. Remote access is off when the agent was started or enrolled with
+/// <c>--disable-remote-access</c> (off for the process's life) or while the marker file
+/// <c>remote-access-disabled</c> exists in the state directory, which <c>porthole-agent remote-access disable</c>
+/// creates and <c>enable</c> removes. A file rather than a signal or a socket: it works for whoever may write the
+/// state directory (the same people who hold the device credential), survives restarts, and needs no listener on
+/// the gateway. The running agent looks at it about once a second (<see cref="WatchAsync"/>) and at every session
+/// opening; turning it off ends the sessions already open (<see cref="WhenDisabled"/>).
+/// </summary>
+public sealed class RemoteAccessSwitch
+{
+    public const string MarkerFileName = "remote-access-disabled";
+
+    private readonly bool _disabledForLife;
+    private CancellationTokenSource _disabled = new();
+    private bool _lastEnabled;
+
+    public RemoteAccessSwitch(string stateDirectory, bool disabledForLife)
+    {
+        MarkerPath = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        _disabledForLife = disabledForLife;
+        _lastEnabled = IsEnabled;
+        if (!_lastEnabled)
+        {
+            _disabled.Cancel();
+        }
+    }
+
+    public string MarkerPath { get; }
+
+    /// <summary>Read fresh from the file system, so a session opening never acts on a stale answer.</summary>
+    public bool IsEnabled => !_disabledForLife && !File.Exists(MarkerPath);
+
+    /// <summary>Cancelled when remote access is turned off; a session started while it was on links its relay to it.</summary>
+    public CancellationToken WhenDisabled => Volatile.Read(ref _disabled).Token;
+
+    /// <summary>
+    /// Checks the switch every <paramref name="interval"/> until cancelled and calls <paramref name="changed"/> with the
+    /// new state after each change; for a change to off, <see cref="WhenDisabled"/> fires once <paramref name="changed"/>
+    /// returns (it tells the server first, so that both ends of a session hear why it ended). New sessions are refused
+    /// from the moment the marker exists, since <see cref="IsEnabled"/> reads it fresh.
+    /// </summary>
+    public async Task WatchAsync(TimeSpan interval, Func<bool, Task> changed, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Poll() is { } enabled)
+                {
+                    try
+                    {
+                        await changed(enabled).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (!enabled)
+                        {
+                            EndOpenSessions();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The agent is stopping.
+        }
+    }
+
+    /// <summary>
+    /// Re-reads the switch; returns the new state if it changed since the last look, else <c>null</c>. A change to on
+    /// gives sessions a fresh <see cref="WhenDisabled"/>; a change to off leaves ending them to <see cref="EndOpenSessions"/>.
+    /// </summary>
+    public bool? Poll()
+    {
+        var enabled = IsEnabled;
+        if (enabled == _lastEnabled)
+        {
+            return null;
+        }
+
+        _lastEnabled = enabled;
+        if (enabled)
+        {
+            // The cancelled source is not disposed: sessions that ended with it may still hold registrations on it.
+            Volatile.Write(ref _disabled, new CancellationTokenSource());
+        }
+
+        return enabled;
+    }
+
+    /// <summary>Fires <see cref="WhenDisabled"/>: every session started while remote access was on ends.</summary>
+    public void EndOpenSessions() => Volatile.Read(ref _disabled).Cancel();
+
+    /// <summary>Turns remote access off for the agent using <paramref name="stateDirectory"/> (running or not).</summary>
+    public static string Disable(string stateDirectory, string? reason, DateTimeOffset now)
+    {
+        var path = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        File.WriteAllText(path, $"since {now:u}{(string.IsNullOrWhiteSpace(reason) ? "" : ": " + reason.Trim())}\n");
+        return path;
+    }
+
+    /// <summary>Removes the marker; remote access is on again unless the agent runs with <c>--disable-remote-access</c>.</summary>
+    public static bool Enable(string stateDirectory)
+    {
+        var path = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        return true;
+    }
+}
