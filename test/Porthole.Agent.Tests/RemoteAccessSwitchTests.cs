@@ -36,6 +36,33 @@ public sealed class RemoteAccessSwitchTests : IDisposable
     }
 
     [Fact]
+    public void TryStartSession_RefusedWhileOff_AndSwitchedBackOnBeforeThePoll_GetsALiveToken()
+    {
+        var directory = _directory.FullName;
+        var killSwitch = new RemoteAccessSwitch(directory, disabledForLife: false);
+        var first = killSwitch.TryStartSession();
+        Assert.NotNull(first);
+
+        RemoteAccessSwitch.Disable(directory, null, DateTimeOffset.UnixEpoch);
+        Assert.Null(killSwitch.TryStartSession());
+        Assert.Equal(false, killSwitch.Poll());
+        killSwitch.EndOpenSessions();
+        Assert.True(first.Value.IsCancellationRequested);
+
+        RemoteAccessSwitch.Enable(directory);
+        var second = killSwitch.TryStartSession();
+        Assert.NotNull(second);
+        Assert.False(second.Value.IsCancellationRequested);
+
+        // The watch noticing the enable afterwards must not orphan the session that already holds a live token.
+        Assert.Equal(true, killSwitch.Poll());
+        RemoteAccessSwitch.Disable(directory, null, DateTimeOffset.UnixEpoch);
+        Assert.Equal(false, killSwitch.Poll());
+        killSwitch.EndOpenSessions();
+        Assert.True(second.Value.IsCancellationRequested);
+    }
+
+    [Fact]
     public void DisabledForLife_StaysOff_WhateverTheMarker()
     {
         var directory = _directory.FullName;

@@ -23,8 +23,7 @@ public sealed class SessionHandler(
     public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
     {
         // The kill switch is checked here, on the side that dials, whatever the server believes.
-        var whenDisabled = killSwitch.WhenDisabled;
-        if (!killSwitch.IsEnabled)
+        if (killSwitch.TryStartSession() is not { } whenDisabled)
         {
             AgentLog.SessionRefusedDisabled(logger, open.SessionId);
             await ReportAsync(control, new OpenFailedMessage(open.SessionId, OpenFailureReason.Disabled, "remote access is disabled on this agent"), cancellationToken).ConfigureAwait(false);

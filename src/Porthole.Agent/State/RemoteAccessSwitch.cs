@@ -14,6 +14,7 @@ public sealed class RemoteAccessSwitch
     public const string MarkerFileName = "remote-access-disabled";
 
     private readonly bool _disabledForLife;
+    private readonly Lock _gate = new();
     private CancellationTokenSource _disabled = new();
     private bool _lastEnabled;
 
@@ -34,7 +35,34 @@ public sealed class RemoteAccessSwitch
     public bool IsEnabled => !_disabledForLife && !File.Exists(MarkerPath);
 
     /// <summary>Cancelled when remote access is turned off; a session started while it was on links its relay to it.</summary>
-    public CancellationToken WhenDisabled => Volatile.Read(ref _disabled).Token;
+    public CancellationToken WhenDisabled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disabled.Token;
+            }
+        }
+    }
+
+    /// <summary>
+    /// For a session about to open: <c>null</c> while remote access is off, else the token that ends it when turned off.
+    /// Switched back on before the watch noticed, the session gets a live token rather than the last off's.
+    /// </summary>
+    public CancellationToken? TryStartSession()
+    {
+        lock (_gate)
+        {
+            if (!IsEnabled)
+            {
+                return null;
+            }
+
+            RenewIfCancelled();
+            return _disabled.Token;
+        }
+    }
 
     /// <summary>
     /// Checks the switch every <paramref name="interval"/> until cancelled and calls <paramref name="changed"/> with the
@@ -77,24 +105,44 @@ public sealed class RemoteAccessSwitch
     /// </summary>
     public bool? Poll()
     {
-        var enabled = IsEnabled;
-        if (enabled == _lastEnabled)
+        lock (_gate)
         {
-            return null;
-        }
+            var enabled = IsEnabled;
+            if (enabled == _lastEnabled)
+            {
+                return null;
+            }
 
-        _lastEnabled = enabled;
-        if (enabled)
-        {
-            // The cancelled source is not disposed: sessions that ended with it may still hold registrations on it.
-            Volatile.Write(ref _disabled, new CancellationTokenSource());
-        }
+            _lastEnabled = enabled;
+            if (enabled)
+            {
+                RenewIfCancelled();
+            }
 
-        return enabled;
+            return enabled;
+        }
     }
 
     /// <summary>Fires <see cref="WhenDisabled"/>: every session started while remote access was on ends.</summary>
-    public void EndOpenSessions() => Volatile.Read(ref _disabled).Cancel();
+    public void EndOpenSessions()
+    {
+        lock (_gate)
+        {
+            _disabled.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// A fresh source once the last one has fired, and only then: replacing a live one would orphan the sessions holding
+    /// its token. The fired one is not disposed: sessions that ended with it may still hold registrations on it.
+    /// </summary>
+    private void RenewIfCancelled()
+    {
+        if (_disabled.IsCancellationRequested)
+        {
+            _disabled = new CancellationTokenSource();
+        }
+    }
 
     /// <summary>Turns remote access off for the agent using <paramref name="stateDirectory"/> (running or not).</summary>
     public static string Disable(string stateDirectory, string? reason, DateTimeOffset now)
