@@ -178,7 +178,7 @@ public static class AgentCommandLine
         var status = new Command("status", "Show whether the kill switch is off or on") { statusDir };
         status.SetAction(parse => RunSwitchCommand(parse.GetValue(statusDir)!, directory =>
         {
-            var marker = Path.Combine(Path.GetFullPath(directory), RemoteAccessSwitch.MarkerFileName);
+            var marker = RemoteAccessSwitch.MarkerPathIn(directory);
             if (new AgentStateStore(directory).Load() is { RemoteAccessDisabled: true })
             {
                 Console.Out.WriteLine("Remote access: disabled (enrolled with --disable-remote-access)");

@@ -14,7 +14,7 @@ public sealed class RemoteAccessSwitchTests : IDisposable
     {
         var directory = _directory.FullName;
         var killSwitch = new RemoteAccessSwitch(directory, disabledForLife: false);
-        var startedWhileOn = killSwitch.WhenDisabled;
+        var startedWhileOn = killSwitch.TryStartSession()!.Value;
         Assert.True(killSwitch.IsEnabled);
         Assert.Null(killSwitch.Poll());
 
@@ -31,7 +31,7 @@ public sealed class RemoteAccessSwitchTests : IDisposable
         Assert.True(RemoteAccessSwitch.Enable(directory));
         Assert.Equal(true, killSwitch.Poll());
         Assert.True(killSwitch.IsEnabled);
-        Assert.False(killSwitch.WhenDisabled.IsCancellationRequested);
+        Assert.False(killSwitch.TryStartSession()!.Value.IsCancellationRequested);
         Assert.False(RemoteAccessSwitch.Enable(directory));
     }
 
@@ -69,7 +69,7 @@ public sealed class RemoteAccessSwitchTests : IDisposable
         var killSwitch = new RemoteAccessSwitch(directory, disabledForLife: true);
 
         Assert.False(killSwitch.IsEnabled);
-        Assert.True(killSwitch.WhenDisabled.IsCancellationRequested);
+        Assert.Null(killSwitch.TryStartSession());
         RemoteAccessSwitch.Disable(directory, null, DateTimeOffset.UnixEpoch);
         RemoteAccessSwitch.Enable(directory);
         Assert.Null(killSwitch.Poll());
@@ -81,7 +81,7 @@ public sealed class RemoteAccessSwitchTests : IDisposable
     {
         var directory = _directory.FullName;
         var killSwitch = new RemoteAccessSwitch(directory, disabledForLife: false);
-        var startedWhileOn = killSwitch.WhenDisabled;
+        var startedWhileOn = killSwitch.TryStartSession()!.Value;
         bool? endedWhenOffWasReported = null;
         var changes = new List<bool>();
         using var stop = new CancellationTokenSource();
@@ -110,7 +110,7 @@ public sealed class RemoteAccessSwitchTests : IDisposable
 
         Assert.Equal([false, true], changes);
         Assert.Equal(false, endedWhenOffWasReported);
-        Assert.False(killSwitch.WhenDisabled.IsCancellationRequested);
+        Assert.False(killSwitch.TryStartSession()!.Value.IsCancellationRequested);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

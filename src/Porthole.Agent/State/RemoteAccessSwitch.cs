@@ -7,7 +7,7 @@ namespace Porthole.Agent.State;
 /// creates and <c>enable</c> removes. A file rather than a signal or a socket: it works for whoever may write the
 /// state directory (the same people who hold the device credential), survives restarts, and needs no listener on
 /// the gateway. The running agent looks at it about once a second (<see cref="WatchAsync"/>) and at every session
-/// opening; turning it off ends the sessions already open (<see cref="WhenDisabled"/>).
+/// opening; turning it off ends the sessions already open (the token <see cref="TryStartSession"/> gave each).
 /// </summary>
 public sealed class RemoteAccessSwitch
 {
@@ -20,31 +20,15 @@ public sealed class RemoteAccessSwitch
 
     public RemoteAccessSwitch(string stateDirectory, bool disabledForLife)
     {
-        MarkerPath = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        MarkerPath = MarkerPathIn(stateDirectory);
         _disabledForLife = disabledForLife;
         _lastEnabled = IsEnabled;
-        if (!_lastEnabled)
-        {
-            _disabled.Cancel();
-        }
     }
 
     public string MarkerPath { get; }
 
     /// <summary>Read fresh from the file system, so a session opening never acts on a stale answer.</summary>
     public bool IsEnabled => !_disabledForLife && !File.Exists(MarkerPath);
-
-    /// <summary>Cancelled when remote access is turned off; a session started while it was on links its relay to it.</summary>
-    public CancellationToken WhenDisabled
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _disabled.Token;
-            }
-        }
-    }
 
     /// <summary>
     /// For a session about to open: <c>null</c> while remote access is off, else the token that ends it when turned off.
@@ -66,7 +50,7 @@ public sealed class RemoteAccessSwitch
 
     /// <summary>
     /// Checks the switch every <paramref name="interval"/> until cancelled and calls <paramref name="changed"/> with the
-    /// new state after each change; for a change to off, <see cref="WhenDisabled"/> fires once <paramref name="changed"/>
+    /// new state after each change; for a change to off, the open sessions' tokens fire once <paramref name="changed"/>
     /// returns (it tells the server first, so that both ends of a session hear why it ended). New sessions are refused
     /// from the moment the marker exists, since <see cref="IsEnabled"/> reads it fresh.
     /// </summary>
@@ -101,7 +85,7 @@ public sealed class RemoteAccessSwitch
 
     /// <summary>
     /// Re-reads the switch; returns the new state if it changed since the last look, else <c>null</c>. A change to on
-    /// gives sessions a fresh <see cref="WhenDisabled"/>; a change to off leaves ending them to <see cref="EndOpenSessions"/>.
+    /// gives sessions a fresh token; a change to off leaves ending them to <see cref="EndOpenSessions"/>.
     /// </summary>
     public bool? Poll()
     {
@@ -123,7 +107,7 @@ public sealed class RemoteAccessSwitch
         }
     }
 
-    /// <summary>Fires <see cref="WhenDisabled"/>: every session started while remote access was on ends.</summary>
+    /// <summary>Fires the sessions' token: every session started while remote access was on ends.</summary>
     public void EndOpenSessions()
     {
         lock (_gate)
@@ -147,7 +131,7 @@ public sealed class RemoteAccessSwitch
     /// <summary>Turns remote access off for the agent using <paramref name="stateDirectory"/> (running or not).</summary>
     public static string Disable(string stateDirectory, string? reason, DateTimeOffset now)
     {
-        var path = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        var path = MarkerPathIn(stateDirectory);
         File.WriteAllText(path, $"since {now:u}{(string.IsNullOrWhiteSpace(reason) ? "" : ": " + reason.Trim())}\n");
         return path;
     }
@@ -155,7 +139,7 @@ public sealed class RemoteAccessSwitch
     /// <summary>Removes the marker; remote access is on again unless the agent runs with <c>--disable-remote-access</c>.</summary>
     public static bool Enable(string stateDirectory)
     {
-        var path = Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
+        var path = MarkerPathIn(stateDirectory);
         if (!File.Exists(path))
         {
             return false;
@@ -164,4 +148,7 @@ public sealed class RemoteAccessSwitch
         File.Delete(path);
         return true;
     }
+
+    /// <summary>Where the marker of the agent using <paramref name="stateDirectory"/> lives.</summary>
+    public static string MarkerPathIn(string stateDirectory) => Path.Combine(Path.GetFullPath(stateDirectory), MarkerFileName);
 }
