@@ -86,7 +86,18 @@ public sealed class ConsoleStack : IAsyncLifetime
         await page.ClickAsync("button[type=submit]");
         // The suite's first login is the server's first page render and password check, while the functional tests
         // load both cores: once it took longer than Playwright's default 30 s (CI, 2026-12-06). Later ones take < 1 s.
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new PageWaitForURLOptions { Timeout = 90_000 });
+        try
+        {
+            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new PageWaitForURLOptions { Timeout = 90_000 });
+        }
+        catch (TimeoutException ex)
+        {
+            // Once in CI (2026-12-07) the page stayed where it was for 90 s with the network idle: say where it stayed and
+            // what it showed, so the next occurrence tells a refused login from a submit that never left the browser.
+            var body = await page.InnerTextAsync("body");
+            throw new TimeoutException($"login as {username} did not reach the overview; the page is {page.Url}, showing: {body[..Math.Min(body.Length, 500)]}", ex);
+        }
+
         return page;
     }
 
