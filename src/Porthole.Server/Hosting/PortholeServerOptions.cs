@@ -1,3 +1,4 @@
+using Porthole.Server.Transport;
 using Porthole.Tunnel.Streams;
 using Porthole.Tunnel.Transport;
 
@@ -103,6 +104,23 @@ public sealed class PortholeServerOptions
     public int TransportBlockSize { get; set; } = LargeBlockMemoryPoolFactory.DefaultBlockSize;
 
     /// <summary>
+    /// Who accepts connections and does TLS for the addresses in <c>--urls</c>: <see cref="ServerTransport.Kestrel"/>
+    /// (the default: Kestrel's socket transport and HTTPS layer) or <see cref="ServerTransport.Porthole"/> (Porthole's
+    /// own, which reads a busy relayed connection on a thread of its own and relays its bytes inline;
+    /// docs/design/tls-data-plane.md). Both serve the same HTTP/1.1, HTTP/2 and WebSockets on the same addresses.
+    /// </summary>
+    public ServerTransport Transport { get; set; } = ServerTransport.Kestrel;
+
+    /// <summary>
+    /// With <c>Porthole:Transport=Porthole</c>, the most threads busy relayed connections may hold at once; a busy
+    /// connection that finds none free is read on the pool, as with Kestrel. <c>0</c>: four per core.
+    /// </summary>
+    public int TransportHotThreads { get; set; }
+
+    /// <summary>How long a client may take over its TLS handshake (<c>Porthole:Transport=Porthole</c>; Kestrel's own default is the same). Default: 10 s.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Whether TLS connections let OpenSSL free their record buffers (≈34 KiB) while idle
     /// (<c>SSL_MODE_RELEASE_BUFFERS</c>); they are allocated again with the next record. Default: <c>true</c>.
     /// </summary>
@@ -154,6 +172,11 @@ public sealed class PortholeServerOptions
     /// <summary>Fails fast with a message that says what to fix.</summary>
     public void Validate()
     {
+        if (TlsHandshakeTimeout <= TimeSpan.Zero || TransportHotThreads < 0)
+        {
+            throw new InvalidOperationException("Porthole:TlsHandshakeTimeout must be positive and Porthole:TransportHotThreads 0 or more.");
+        }
+
         if (EnrolmentTokenLifetime <= TimeSpan.Zero)
         {
             throw new InvalidOperationException("Porthole:EnrolmentTokenLifetime must be positive (e.g. 24:00:00).");

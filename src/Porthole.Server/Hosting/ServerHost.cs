@@ -35,7 +35,9 @@ public static class ServerHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = args,
+            // --urls is read below, from the configuration, and handed to Kestrel there: the host would otherwise take
+            // it as the addresses to bind before the transport is chosen (and warn that Porthole's transport overrode them).
+            Args = WithoutUrls(args),
             ContentRootPath = AppContext.BaseDirectory,
 
             // Pages are discovered in the application assembly; name it, so hosts such as test runners find them too.
@@ -126,6 +128,27 @@ public static class ServerHost
         await app.WaitForShutdownAsync();
     }
 
+    /// <summary>The arguments without <c>--urls VALUE</c> / <c>--urls=VALUE</c>.</summary>
+    private static string[] WithoutUrls(string[] args)
+    {
+        var kept = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (string.Equals(args[i], "--urls", StringComparison.OrdinalIgnoreCase))
+            {
+                i++;
+                continue;
+            }
+
+            if (!args[i].StartsWith("--urls=", StringComparison.OrdinalIgnoreCase))
+            {
+                kept.Add(args[i]);
+            }
+        }
+
+        return [.. kept];
+    }
+
     private static Dictionary<string, string?> DataDirFromEnvironment() =>
         Environment.GetEnvironmentVariable("PORTHOLE_DATA_DIR") is { Length: > 0 } dir
             ? new() { ["Porthole:DataDir"] = dir }
@@ -137,6 +160,11 @@ public static class ServerHost
         if (string.IsNullOrEmpty(urls))
         {
             urls = settings.DefaultUrl;
+        }
+
+        var ownTransport = settings.Transport == Transport.ServerTransport.Porthole;
+        if (!ownTransport)
+        {
             builder.WebHost.UseUrls(urls);
         }
 
@@ -154,8 +182,24 @@ public static class ServerHost
             builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory(settings.TransportBlockSize));
         }
 
+        if (ownTransport)
+        {
+            // Kestrel listens on the URLs' endpoints through Porthole's transport, which does TLS itself; the host is
+            // left no URL of its own to bind.
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, Transport.PortholeTransportFactory>();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [WebHostDefaults.ServerUrlsKey] = string.Empty });
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (ownTransport)
+            {
+                foreach (var endpoint in Transport.ListenAddresses.Parse(urls))
+                {
+                    kestrel.Listen(endpoint, Transport.PortholeEndPoint.Configure);
+                }
+            }
+
             kestrel.AddServerHeader = false;
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;

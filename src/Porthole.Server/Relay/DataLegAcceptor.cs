@@ -60,6 +60,9 @@ public sealed class DataLegAcceptor(IOptions<PortholeServerOptions> options, Tim
         // uses the pipes beneath it and never touches the stream.
         var stream = await upgrade.UpgradeAsync();
         var frames = new FrameLeg(transport, name, settings.KeepAlive, time);
+
+        // On Porthole's own transport the leg is read and relayed on a thread of its own while data flows.
+        context.Features.Get<Transport.IHotPathFeature>()?.UseHotPath();
         return DataLeg.OverPipes(frames, stream, webSocketOptions);
     }
 

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+using Porthole.Server.Hosting;
+
+namespace Porthole.Server.Transport;
+
+/// <summary>
+/// Kestrel's transport for <see cref="PortholeEndPoint"/>s (<c>Porthole:Transport=Porthole</c>): accepts TCP
+/// connections, does TLS itself and hands Kestrel decrypted <see cref="PortholeConnection"/>s. Why it exists and how
+/// it differs from Kestrel's socket transport with its HTTPS layer: docs/design/tls-data-plane.md.
+/// </summary>
+public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    private readonly TransportShared _shared;
+    private readonly SslStreamCertificateContext? _certificate;
+    private readonly TimeSpan _handshakeTimeout;
+
+    public PortholeTransportFactory(IOptions<PortholeServerOptions> options, TlsCertificateHolder certificate, IMemoryPoolFactory<byte>? memoryPools = null)
+    {
+        var settings = options.Value;
+        var blockSize = settings.TransportBlockSize > 0 ? settings.TransportBlockSize : LargeBlockMemoryPoolFactory.DefaultBlockSize;
+        var pool = (memoryPools ?? new LargeBlockMemoryPoolFactory(blockSize)).Create();
+        var maximum = settings.TransportHotThreads > 0 ? settings.TransportHotThreads : 4 * Environment.ProcessorCount;
+        _shared = new TransportShared(pool, blockSize, new HotThreads(maximum), new Reactor());
+        _certificate = certificate.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null) : null;
+        _handshakeTimeout = settings.TlsHandshakeTimeout;
+    }
+
+    public bool CanBind(EndPoint endpoint) => endpoint is PortholeEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        if (endpoint is not PortholeEndPoint porthole)
+        {
+            throw new NotSupportedException($"{endpoint} is not an endpoint of the Porthole transport");
+        }
+
+        if (porthole.Tls && _certificate is null)
+        {
+            throw new InvalidOperationException($"{porthole} needs the server's TLS certificate, and there is none");
+        }
+
+        var socket = new Socket(porthole.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (porthole.Address.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(porthole.Address);
+            socket.Listen(512);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var bound = new PortholeEndPoint((IPEndPoint)socket.LocalEndPoint!, porthole.Tls);
+        var listener = new Listener(socket, bound, porthole.Tls ? ServerOptions : null, this);
+        return ValueTask.FromResult<IConnectionListener>(listener);
+    }
+
+    private SslServerAuthenticationOptions ServerOptions => new()
+    {
+        ServerCertificateContext = _certificate,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+
+        // As Kestrel offers them for an endpoint with HTTP/1.1 and HTTP/2; Kestrel picks the protocol from the result.
+        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+        ClientCertificateRequired = false,
+        CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+    };
+
+    private sealed class Listener : IConnectionListener
+    {
+        private readonly Socket _socket;
+        private readonly SslServerAuthenticationOptions? _tls;
+        private readonly PortholeTransportFactory _factory;
+        private readonly Channel<PortholeConnection> _ready = Channel.CreateUnbounded<PortholeConnection>(new UnboundedChannelOptions { SingleReader = false });
+        private readonly Task _accepting;
+
+        public Listener(Socket socket, PortholeEndPoint endpoint, SslServerAuthenticationOptions? tls, PortholeTransportFactory factory)
+        {
+            _socket = socket;
+            EndPoint = endpoint;
+            _tls = tls;
+            _factory = factory;
+            _accepting = AcceptAsync();
+        }
+
+        public EndPoint EndPoint { get; }
+
+        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Accepts and handshakes apart from Kestrel's accept loop, so a slow handshake holds up no other connection.</summary>
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    var accepted = await _socket.AcceptAsync().ConfigureAwait(false);
+                    accepted.NoDelay = true;
+                    _ = StartAsync(accepted);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Unbound.
+            }
+            finally
+            {
+                _ready.Writer.TryComplete();
+            }
+        }
+
+        private async Task StartAsync(Socket accepted)
+        {
+            var connection = new PortholeConnection(accepted, _factory._shared);
+            if (await connection.StartAsync(_tls, _factory._handshakeTimeout).ConfigureAwait(false) && !_ready.Writer.TryWrite(connection))
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+        {
+            _socket.Dispose();
+            await _accepting.ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _socket.Dispose();
+            await _accepting.ConfigureAwait(false);
+            while (_ready.Reader.TryRead(out var connection))
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
