@@ -39,7 +39,9 @@ internal sealed class HotThreads
     /// <summary>Runs <paramref name="work"/> on a hot thread; false when all are busy and the cap is reached.</summary>
     public bool TryRun<T>(Func<T> work, out Task<T> running)
     {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The caller's continuation runs on the hot thread as it finishes: a connection that goes quiet registers
+        // its wait for the reactor right there, rather than after a hop through the pool.
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.None);
         running = completion.Task;
         return TryRun(() =>
         {
