@@ -29,16 +29,7 @@ public sealed class IntegrityUnderLoadTests(ITestOutputHelper output)
             var sizes = Enumerable.Range(0, Sessions).Select(_ => random.Next(MinBytes, MaxBytes + 1)).ToArray();
             var clock = Stopwatch.StartNew();
 
-            var results = await Task.WhenAll(Enumerable.Range(0, Sessions).Select(i => Task.Run(async () =>
-            {
-                var (_, webSocket) = await client.OpenAsync("load-gw", "echo", deadline.Token);
-                using (webSocket)
-                {
-                    var exchange = await DataFraming.ExchangeAsync(webSocket, seed: i, sizes[i], deadline.Token);
-                    await webSocket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", deadline.Token);
-                    return (Size: (long)sizes[i], exchange.Sent, exchange.Received, exchange.ReceivedBytes);
-                }
-            })));
+            var results = await DataExchanges.RunConcurrentlyAsync(client, "load-gw", "echo", sizes, deadline.Token);
 
             var total = results.Sum(r => r.Size);
             output.WriteLine($"{Sessions} sessions, {total / 1e6:0} MB each way in {clock.Elapsed.TotalSeconds:0.0} s");

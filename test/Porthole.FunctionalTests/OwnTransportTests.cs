@@ -74,16 +74,7 @@ public sealed class OwnTransportTests(ITestOutputHelper output) : IAsyncLifetime
         var random = new Random(53);
         var sizes = Enumerable.Range(0, sessions).Select(_ => random.Next(1 << 20, 6 << 20)).ToArray();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, sessions).Select(i => Task.Run(async () =>
-        {
-            var (_, webSocket) = await client.OpenAsync("own-gw", "echo", deadline.Token);
-            using (webSocket)
-            {
-                var exchange = await DataFraming.ExchangeAsync(webSocket, seed: i, sizes[i], deadline.Token);
-                await webSocket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", deadline.Token);
-                return (Size: (long)sizes[i], exchange.Sent, exchange.Received, exchange.ReceivedBytes);
-            }
-        })));
+        var results = await DataExchanges.RunConcurrentlyAsync(client, "own-gw", "echo", sizes, deadline.Token);
 
         try
         {

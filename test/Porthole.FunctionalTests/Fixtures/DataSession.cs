@@ -63,6 +63,30 @@ public sealed class DataSessionClient : IDisposable
     }
 }
 
+/// <summary>What one session of <see cref="DataExchanges.RunConcurrentlyAsync"/> sent and got back.</summary>
+public sealed record DataExchange(long Size, string Sent, string Received, long ReceivedBytes);
+
+/// <summary>Many sessions at once, each moving a known number of bytes both ways through an echo endpoint.</summary>
+public static class DataExchanges
+{
+    /// <summary>
+    /// Opens one session per entry of <paramref name="sizes"/> to <paramref name="device"/>'s <paramref name="endpoint"/>
+    /// (an echo), all at once; each sends its size in seeded random messages and a <c>fin</c>, reads until the echo's
+    /// <c>fin</c>, and closes normally.
+    /// </summary>
+    public static Task<DataExchange[]> RunConcurrentlyAsync(DataSessionClient client, string device, string endpoint, IReadOnlyList<int> sizes, CancellationToken cancellationToken) =>
+        Task.WhenAll(Enumerable.Range(0, sizes.Count).Select(i => Task.Run(async () =>
+        {
+            var (_, webSocket) = await client.OpenAsync(device, endpoint, cancellationToken);
+            using (webSocket)
+            {
+                var exchange = await DataFraming.ExchangeAsync(webSocket, seed: i, sizes[i], cancellationToken);
+                await webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cancellationToken);
+                return new DataExchange(sizes[i], exchange.Sent, exchange.Received, exchange.ReceivedBytes);
+            }
+        })));
+}
+
 /// <summary>The data framing from the client's side, with SHA-256 of each direction.</summary>
 public static class DataFraming
 {
