@@ -146,7 +146,7 @@ internal sealed class PortholeConnection : ConnectionContext,
         {
             while (true)
             {
-                // At rest: wait on the event loop holding no buffer (SslStream forwards a zero-byte read as one).
+                // At rest: wait on the reactor holding no buffer (SslStream forwards a zero-byte read as one).
                 await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
 
                 HotOutcome outcome;

@@ -82,18 +82,17 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
                 return 0;
             }
 
-            if (!destination.IsEmpty)
+            // Whatever is there already is taken without a round through the reactor; for a zero-byte read that means
+            // the read-ahead buffer is rented only once data has come.
+            var received = Refill();
+            if (received == 0 || (received > 0 && destination.IsEmpty))
             {
-                var received = Refill();
-                if (received >= 0)
-                {
-                    if (received == 0)
-                    {
-                        return 0;
-                    }
+                return 0;
+            }
 
-                    continue;
-                }
+            if (received > 0)
+            {
+                continue;
             }
 
             // Nothing there: wait on the reactor holding no buffer.
