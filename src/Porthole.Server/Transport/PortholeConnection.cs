@@ -135,6 +135,7 @@ internal sealed class PortholeConnection : ConnectionContext,
     public void UseHotPath()
     {
         _relayScheduler.RunInline = true;
+        _raw.WakeInline = true;
         _hot = true;
     }
 

@@ -32,6 +32,9 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
     private Task? _draining;
     private Exception? _sendFailure;
 
+    /// <summary>Whether an asynchronous read is woken on the reactor thread itself (set for a connection on the hot path).</summary>
+    public bool WakeInline { get; set; }
+
     /// <summary>Whether bytes received are waiting in the read-ahead buffer.</summary>
     public bool HasBufferedInput => _readStart < _readEnd;
 
@@ -96,7 +99,7 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
             }
 
             // Nothing there: wait on the reactor holding no buffer.
-            await readiness.WhenReadable().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await readiness.WhenReadable(WakeInline).WaitAsync(cancellationToken).ConfigureAwait(false);
 
             if (destination.IsEmpty)
             {

@@ -9,8 +9,8 @@ namespace Porthole.Server.Transport;
 /// then every segment that reaches a hot connection wakes the event thread and a pool thread for nothing (≈1 500 pool
 /// work items a second at full speed, each followed by the pool's spinning: a third of the server's CPU). Here a socket
 /// is armed only while a connection waits on it (<c>EPOLLONESHOT</c>), so a hot connection raises no event at all.
-/// A read wait completes on this thread (its continuation only hands the connection to a hot thread or reads a
-/// little); a write wait completes on the pool.
+/// A hot connection's read wait completes on this thread (its continuation only hands the connection to a hot
+/// thread); every other wait completes on the pool.
 /// </summary>
 internal sealed class Reactor
 {
@@ -91,8 +91,12 @@ internal sealed class Reactor
 
         public long Id { get; } = id;
 
-        /// <summary>Completes (on the reactor thread) once the socket has input, has ended or failed.</summary>
-        public Task WhenReadable() => Arm(ref _readable, TaskCreationOptions.None);
+        /// <summary>
+        /// Completes once the socket has input, has ended or failed: on the reactor thread when <paramref name="inline"/>
+        /// (a hot connection's wait, whose continuation only hands it to a hot thread), otherwise on the pool, so that
+        /// a TLS handshake or a request never runs on the reactor thread and holds up every other connection's wake-up.
+        /// </summary>
+        public Task WhenReadable(bool inline) => Arm(ref _readable, inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Completes (on the pool) once the socket's send buffer has room, or it failed.</summary>
         public Task WhenWritable() => Arm(ref _writable, TaskCreationOptions.RunContinuationsAsynchronously);
