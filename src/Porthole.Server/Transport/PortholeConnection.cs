@@ -359,7 +359,10 @@ internal sealed class PortholeConnection : ConnectionContext,
     private void CloseSocket()
     {
         ShutdownSocket();
-        _readiness.Dispose(); // before the descriptor can be reused
+
+        // Before the descriptor can be reused: no reactor event and no send may name it after this.
+        _readiness.Dispose();
+        _raw.Detach();
         _socket.Dispose();
     }
 

@@ -31,6 +31,7 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
     private bool _batching;
     private Task? _draining;
     private Exception? _sendFailure;
+    private bool _detached;
 
     /// <summary>Whether an asynchronous read is woken on the reactor thread itself (set for a connection on the hot path).</summary>
     public bool WakeInline { get; set; }
@@ -226,8 +227,25 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
         }
     }
 
+    /// <summary>
+    /// Stops every send before the descriptor is closed: a send in progress on another thread finishes first (it holds
+    /// the lock), and none starts after, so no send can reach a descriptor number the system has given to another socket.
+    /// </summary>
+    public void Detach()
+    {
+        lock (_sendLock)
+        {
+            _detached = true;
+        }
+    }
+
     private int SendNow(ReadOnlySpan<byte> source)
     {
+        if (_detached)
+        {
+            throw new IOException("the connection is closed");
+        }
+
         var sent = 0;
         while (sent < source.Length)
         {

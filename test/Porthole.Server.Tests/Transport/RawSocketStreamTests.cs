@@ -83,6 +83,16 @@ public sealed class RawSocketStreamTests : IDisposable
         Assert.Equal(0, await _stream.ReadAsync(buffer));
     }
 
+    [Fact]
+    public void AfterDetach_NoWriteReachesTheDescriptor()
+    {
+        _stream.Detach();
+
+        Assert.Throws<IOException>(() => _stream.Write("late"u8));
+        _peer.ReceiveTimeout = 200;
+        Assert.Throws<SocketException>(() => _peer.Receive(new byte[16]));
+    }
+
     private static async Task<byte[]> ReceiveAsync(Socket socket, int length)
     {
         var received = new byte[length];
