@@ -15,6 +15,9 @@ internal readonly struct HotOutcome
 
     public HotOutcome(Exception error) => Error = error;
 
+    /// <summary>After a completed flush of the input: finished when its reader is done with it, otherwise idle.</summary>
+    public static HotOutcome After(FlushResult flush) => flush.IsCompleted || flush.IsCanceled ? Finished : Idle;
+
     /// <summary>The input's reader is behind: the flush to wait for before reading on.</summary>
     public Task<FlushResult>? Pending { get; }
 

@@ -162,8 +162,7 @@ internal sealed class PortholeConnection : ConnectionContext,
 
                 if (outcome.Pending is { } pending)
                 {
-                    var result = await pending.ConfigureAwait(false);
-                    outcome = result.IsCompleted || result.IsCanceled ? HotOutcome.Finished : HotOutcome.Idle;
+                    outcome = HotOutcome.After(await pending.ConfigureAwait(false));
                 }
 
                 if (outcome.Error is { } failure)
@@ -200,7 +199,7 @@ internal sealed class PortholeConnection : ConnectionContext,
         writer.Advance(read);
         var flush = writer.FlushAsync();
         return flush.IsCompleted
-            ? (flush.Result.IsCompleted || flush.Result.IsCanceled ? HotOutcome.Finished : HotOutcome.Idle)
+            ? HotOutcome.After(flush.Result)
             : new HotOutcome(flush.AsTask());
     }
 
@@ -232,12 +231,10 @@ internal sealed class PortholeConnection : ConnectionContext,
                         return new HotOutcome(pending);
                     }
 
-
                     flush = new ValueTask<FlushResult>(pending);
                 }
 
-                var result = flush.Result;
-                if (result.IsCompleted || result.IsCanceled)
+                if (HotOutcome.After(flush.Result).IsFinished)
                 {
                     return HotOutcome.Finished;
                 }

@@ -11,6 +11,9 @@ namespace Porthole.Server.Transport;
 /// Writes are sent at once with a non-blocking send unless a batch is open (<see cref="BeginBatch"/>), in which case
 /// they collect and leave together when it ends; what the socket does not take is queued and sent asynchronously,
 /// so a writer on another connection's thread is never blocked by this one. Byte order is kept across all of them.
+/// The agent's and CLI's <c>ReadAheadStream</c> and <c>BatchingStream</c> do the same over a <c>NetworkStream</c>; they are
+/// not reused here because a <c>NetworkStream</c>'s synchronous calls wait through .NET's event thread once its socket
+/// has been used asynchronously, the hop this transport removes, and because a resting wait here is the reactor's.
 /// </summary>
 internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : Stream
 {
@@ -298,9 +301,15 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
             return draining;
         }
 
+        return SendQueued() ? Task.CompletedTask : _draining = DrainAsync();
+    }
+
+    /// <summary>Under the lock: sends what the socket takes now; true once the queue is empty (its buffer returned).</summary>
+    private bool SendQueued()
+    {
         if (_queued is null)
         {
-            return Task.CompletedTask;
+            return true;
         }
 
         try
@@ -313,15 +322,15 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
             throw;
         }
 
-        if (_queuedStart == _queuedEnd)
+        if (_queuedStart < _queuedEnd)
         {
-            ArrayPool<byte>.Shared.Return(_queued);
-            _queued = null;
-            _queuedStart = _queuedEnd = 0;
-            return Task.CompletedTask;
+            return false;
         }
 
-        return _draining = DrainAsync();
+        ArrayPool<byte>.Shared.Return(_queued);
+        _queued = null;
+        _queuedStart = _queuedEnd = 0;
+        return true;
     }
 
     /// <summary>Sends the queue as the socket makes room (on the reactor's word): its buffer was full.</summary>
@@ -332,29 +341,19 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
             await readiness.WhenWritable().ConfigureAwait(false);
             lock (_sendLock)
             {
+                bool sent;
                 try
                 {
-                    if (_queued is not null)
-                    {
-                        _queuedStart += SendNow(_queued.AsSpan(_queuedStart, _queuedEnd - _queuedStart));
-                    }
+                    sent = SendQueued();
                 }
-                catch (IOException ex)
+                catch (IOException)
                 {
-                    _sendFailure = ex;
                     _draining = null;
                     throw;
                 }
 
-                if (_queued is null || _queuedStart == _queuedEnd)
+                if (sent)
                 {
-                    if (_queued is { } sent)
-                    {
-                        ArrayPool<byte>.Shared.Return(sent);
-                        _queued = null;
-                        _queuedStart = _queuedEnd = 0;
-                    }
-
                     _draining = null;
                     return;
                 }
