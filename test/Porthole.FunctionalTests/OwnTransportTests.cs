@@ -61,15 +61,34 @@ public sealed class OwnTransportTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ConcurrentSessions_MovingMegabytesBothWays_ArriveIntact()
+    public Task ConcurrentSessions_MovingMegabytesBothWays_ArriveIntact() => MoveMegabytesAsync(_stack);
+
+    [Fact]
+    public async Task ConcurrentSessions_OverPlainHttp_ArriveIntact()
+    {
+        // Plain connections read straight into their pipes and send the pipes' blocks as they are (no TLS, no read-ahead).
+        var plain = new PortholeStack { PlainHttp = true, ServerArguments = _stack.ServerArguments };
+        await plain.InitializeAsync();
+        try
+        {
+            Assert.Equal("http", plain.ServerUrl.Scheme);
+            await MoveMegabytesAsync(plain);
+        }
+        finally
+        {
+            await plain.DisposeAsync();
+        }
+    }
+
+    private async Task MoveMegabytesAsync(PortholeStack stack)
     {
         // Sessions on the agent's streams connection and on connections of their own (the first session of an agent
         // takes one), relayed on hot threads: every byte arrives, in order, in the right session.
         const int sessions = 24;
         await using var echo = new HashingEchoServer();
-        var gateway = await _stack.StartGatewayAsync("own-gw");
-        await _stack.CliOkAsync("endpoints", "add", "own-gw", "--name", "echo", "--host", "127.0.0.1", "--port", echo.Port.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp");
-        using var client = new DataSessionClient(_stack);
+        var gateway = await stack.StartGatewayAsync("own-gw");
+        await stack.CliOkAsync("endpoints", "add", "own-gw", "--name", "echo", "--host", "127.0.0.1", "--port", echo.Port.ToString(CultureInfo.InvariantCulture), "--protocol", "tcp");
+        using var client = new DataSessionClient(stack);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var random = new Random(53);
         var sizes = Enumerable.Range(0, sessions).Select(_ => random.Next(1 << 20, 6 << 20)).ToArray();
@@ -81,12 +100,12 @@ public sealed class OwnTransportTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.All(results, r => Assert.Equal((r.Size, r.Sent), (r.ReceivedBytes, r.Received)));
             Assert.Empty(echo.Failed);
             Assert.Equal(results.Select(r => r.Sent).Order(), echo.Completed.Select(c => c.Sha256).Order());
-            Assert.DoesNotContain(_stack.Server.StandardOutputLines.Concat(_stack.Server.StandardErrorLines), IsError);
+            Assert.DoesNotContain(stack.Server.StandardOutputLines.Concat(stack.Server.StandardErrorLines), IsError);
             Assert.DoesNotContain(gateway.Agent.StandardOutputLines.Concat(gateway.Agent.StandardErrorLines), IsError);
         }
         catch
         {
-            output.WriteLine(_stack.Server.CapturedOutput);
+            output.WriteLine(stack.Server.CapturedOutput);
             throw;
         }
     }

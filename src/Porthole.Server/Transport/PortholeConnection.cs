@@ -126,6 +126,7 @@ internal sealed class PortholeConnection : ConnectionContext,
             Features.Set<ISslStreamFeature>(this);
         }
 
+        _raw.ReadsDirect = _tls is null;
         _receiving = ReceiveAsync();
         _sending = SendAsync();
         return true;
@@ -263,14 +264,7 @@ internal sealed class PortholeConnection : ConnectionContext,
                 var buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
-                    // Encrypted here, on the writer's thread; the records of one flush leave in one send.
-                    _raw.BeginBatch();
-                    foreach (var segment in buffer)
-                    {
-                        _stream.Write(segment.Span);
-                    }
-
-                    var sent = _raw.EndBatchAsync();
+                    var sent = Send(buffer);
                     if (!sent.IsCompletedSuccessfully)
                     {
                         await sent.ConfigureAwait(false);
@@ -303,6 +297,30 @@ internal sealed class PortholeConnection : ConnectionContext,
         {
             await reader.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Sends one flush's bytes on the writer's thread; completes once the socket has taken them all.</summary>
+    private ValueTask Send(ReadOnlySequence<byte> buffer)
+    {
+        if (_tls is null)
+        {
+            // Plain: each block goes from the pipe to the socket as it is (blocks are large, a flush has one or two).
+            foreach (var segment in buffer)
+            {
+                _raw.Write(segment.Span);
+            }
+
+            return _raw.WhenSentAsync();
+        }
+
+        // Encrypted here; the records of one flush leave in one send.
+        _raw.BeginBatch();
+        foreach (var segment in buffer)
+        {
+            _tls.Write(segment.Span);
+        }
+
+        return _raw.EndBatchAsync();
     }
 
     public override void Abort(ConnectionAbortedException abortReason)

@@ -6,8 +6,9 @@ namespace Porthole.Server.Transport;
 /// A connected socket as the <see cref="System.Net.Security.SslStream"/> of a <see cref="PortholeConnection"/> sees
 /// it. Synchronous reads receive on the descriptor and, when nothing is there, wait in <c>poll</c> on the calling
 /// thread: a hot connection's data goes from the kernel to its thread with no event-loop hop. Asynchronous reads wait
-/// on .NET's event loop without a buffer, for connections at rest. Reads go through a read-ahead buffer, rented only
-/// while data is flowing, so that a stream of TLS records arrives in a few large receives.
+/// on the reactor without a buffer, for connections at rest. Under TLS, reads go through a read-ahead buffer, rented
+/// only while data is flowing, so that a stream of records arrives in a few large receives; a plain connection's reads
+/// receive straight into its pipe (<see cref="ReadsDirect"/>).
 /// Writes are sent at once with a non-blocking send unless a batch is open (<see cref="BeginBatch"/>), in which case
 /// they collect and leave together when it ends; what the socket does not take is queued and sent asynchronously,
 /// so a writer on another connection's thread is never blocked by this one. Byte order is kept across all of them.
@@ -18,6 +19,7 @@ namespace Porthole.Server.Transport;
 internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : Stream
 {
     private const int ReadAheadSize = 128 * 1024;
+
 
     private readonly int _fd = fd;
     private readonly Lock _sendLock = new();
@@ -35,6 +37,13 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
     private Task? _draining;
     private Exception? _sendFailure;
     private bool _detached;
+
+    /// <summary>
+    /// Whether reads receive straight into the caller's buffer (a plain connection's pipe block) rather than through the
+    /// read-ahead buffer, which is for the SslStream's reads of a record or two at a time: its large receives take many
+    /// records in one call.
+    /// </summary>
+    public bool ReadsDirect { get; set; }
 
     /// <summary>Whether an asynchronous read is woken on the reactor thread itself (set for a connection on the hot path).</summary>
     public bool WakeInline { get; set; }
@@ -60,16 +69,29 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
                 return taken;
             }
 
-            var received = Refill();
-            if (received == 0)
+            if (ReadsDirect)
             {
-                return 0;
+                var direct = SocketCalls.TryReceive(_fd, destination);
+                if (direct >= 0)
+                {
+                    return direct;
+                }
+            }
+            else
+            {
+                var received = Refill();
+                if (received == 0)
+                {
+                    return 0;
+                }
+
+                if (received > 0)
+                {
+                    continue;
+                }
             }
 
-            if (received < 0)
-            {
-                SocketCalls.WaitReadable(_fd, -1);
-            }
+            SocketCalls.WaitReadable(_fd, -1);
         }
     }
 
@@ -87,6 +109,24 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
             if (destination.IsEmpty && HasBufferedInput)
             {
                 return 0;
+            }
+
+            if (ReadsDirect)
+            {
+                // A zero-byte read only waits: the data stays in the socket until a pipe block takes it.
+                var direct = destination.IsEmpty ? (SocketCalls.WaitReadable(_fd, 0) ? 0 : -1) : SocketCalls.TryReceive(_fd, destination.Span);
+                if (direct >= 0)
+                {
+                    return direct;
+                }
+
+                await readiness.WhenReadable(WakeInline).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (destination.IsEmpty)
+                {
+                    return 0;
+                }
+
+                continue;
             }
 
             // Whatever is there already is taken without a round through the reactor; for a zero-byte read that means
@@ -210,7 +250,7 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
         Write(source.Span);
-        return FlushAsyncCore();
+        return WhenSentAsync();
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -220,9 +260,10 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
     {
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => FlushAsyncCore().AsTask();
+    public override Task FlushAsync(CancellationToken cancellationToken) => WhenSentAsync().AsTask();
 
-    private ValueTask FlushAsyncCore()
+    /// <summary>Completes once the socket has taken everything written so far.</summary>
+    public ValueTask WhenSentAsync()
     {
         lock (_sendLock)
         {

@@ -24,10 +24,13 @@ public sealed class DataSessionClient : IDisposable
     {
         _stack = stack;
         _token = JsonDocument.Parse(File.ReadAllText(stack.ConfigPath)).RootElement.GetProperty("token").GetString()!;
-        _http = new HttpClient(new ServerTrust(stack.Fingerprint).CreateHandler()) { BaseAddress = stack.ServerUrl, Timeout = TimeSpan.FromSeconds(90) };
+        _http = new HttpClient(Trust(stack).CreateHandler()) { BaseAddress = stack.ServerUrl, Timeout = TimeSpan.FromSeconds(90) };
         _http.DefaultRequestHeaders.Authorization = new("Bearer", _token);
-        _webSockets = new HttpMessageInvoker(new ServerTrust(stack.Fingerprint).CreateHandler());
+        _webSockets = new HttpMessageInvoker(Trust(stack).CreateHandler());
     }
+
+    /// <summary>The server's certificate pinned, or the system's trust for a stack on plain HTTP (no certificate to check).</summary>
+    private static ServerTrust Trust(PortholeStack stack) => stack.PlainHttp ? ServerTrust.System : new ServerTrust(stack.Fingerprint);
 
     /// <summary>The API client with the CLI's token, for other calls (list sessions, audit).</summary>
     public HttpClient Http => _http;

@@ -84,6 +84,33 @@ public sealed class RawSocketStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task DirectReads_WaitWithoutTakingData_ThenReceiveIntoTheCallersBuffer()
+    {
+        _stream.ReadsDirect = true;
+        var waiting = _stream.ReadAsync(Memory<byte>.Empty).AsTask();
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+
+        var data = RandomNumberGenerator.GetBytes(200_000);
+        _peer.Send(data);
+        Assert.Equal(0, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The zero-byte read took nothing: all of it is still in the socket, and nothing is buffered on our side.
+        Assert.False(_stream.HasBufferedInput);
+        var received = new byte[data.Length];
+        var total = 0;
+        while (total < data.Length)
+        {
+            var read = total % 2 == 0 ? _stream.Read(received.AsSpan(total)) : await _stream.ReadAsync(received.AsMemory(total));
+            Assert.NotEqual(0, read);
+            Assert.False(_stream.HasBufferedInput);
+            total += read;
+        }
+
+        Assert.Equal(data, received);
+    }
+
+    [Fact]
     public void AfterDetach_NoWriteReachesTheDescriptor()
     {
         _stream.Detach();

@@ -34,6 +34,9 @@ public sealed class PortholeStack : IAsyncLifetime
     /// </summary>
     public IReadOnlyList<string> ServerArguments { get; init; } = [];
 
+    /// <summary>Runs the server on plain HTTP (TLS terminated elsewhere, as behind a load balancer); <see cref="Fingerprint"/> is then empty.</summary>
+    public bool PlainHttp { get; init; }
+
     /// <summary>Environment for CLI processes (including ssh's ProxyCommand): the logged-in configuration.</summary>
     public IReadOnlyDictionary<string, string?> CliEnvironment => new Dictionary<string, string?>
     {
@@ -47,9 +50,9 @@ public sealed class PortholeStack : IAsyncLifetime
         try
         {
             Sshd = await SshdFixture.StartAsync();
-            await StartServerAsync("https://127.0.0.1:0");
+            await StartServerAsync(PlainHttp ? "http://127.0.0.1:0" : "https://127.0.0.1:0");
 
-            var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", "--fingerprint", Fingerprint], stdin: AdminPassword + "\n");
+            var login = await CliAsync(["login", "--server", ServerUrl.ToString(), "--username", "admin", "--password-stdin", .. PinArguments()], stdin: AdminPassword + "\n");
             Assert.True(login.ExitCode == 0, "login failed: " + login);
         }
         catch
@@ -61,6 +64,9 @@ public sealed class PortholeStack : IAsyncLifetime
         }
     }
 
+    /// <summary>The CLI's and agent's pin of the server's certificate; none over plain HTTP.</summary>
+    private string[] PinArguments() => Fingerprint.Length > 0 ? ["--fingerprint", Fingerprint] : [];
+
     private async Task StartServerAsync(string url)
     {
         _server = ProcessRunner.Start(
@@ -69,8 +75,9 @@ public sealed class PortholeStack : IAsyncLifetime
             new Dictionary<string, string?> { ["PORTHOLE_ADMIN_PASSWORD"] = AdminPassword });
         var listening = await _server.WaitForLineAsync(l => l.StartsWith("Listening on: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         ServerUrl = new Uri(listening["Listening on: ".Length..]);
-        var fingerprintLine = _server.StandardOutputLines.Single(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
-        Fingerprint = fingerprintLine[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+        var fingerprintLine = _server.StandardOutputLines.SingleOrDefault(l => l.StartsWith("TLS certificate SHA-256 fingerprint: ", StringComparison.Ordinal));
+        Fingerprint = fingerprintLine?[(fingerprintLine.IndexOf(": ", StringComparison.Ordinal) + 2)..] ?? "";
+        Assert.True(PlainHttp || Fingerprint.Length > 0, "the server printed no certificate fingerprint");
         await WaitUntilAnsweringAsync(ServerUrl, TimeSpan.FromSeconds(120));
     }
 
@@ -124,7 +131,7 @@ public sealed class PortholeStack : IAsyncLifetime
     public async Task RestartServerAsync()
     {
         var previous = _server;
-        var url = $"https://127.0.0.1:{ServerUrl.Port}";
+        var url = $"{ServerUrl.Scheme}://127.0.0.1:{ServerUrl.Port}";
         if (previous is not null)
         {
             await previous.DisposeAsync();
@@ -191,7 +198,7 @@ public sealed class PortholeStack : IAsyncLifetime
         var stateDirectory = _directory.Combine("agents", name);
         var enrol = await ProcessRunner.RunAsync(
             Binaries.Agent,
-            ["enrol", "--server", (serverUrl ?? ServerUrl).ToString(), "--token", token, "--state-dir", stateDirectory, "--fingerprint", Fingerprint],
+            ["enrol", "--server", (serverUrl ?? ServerUrl).ToString(), "--token", token, "--state-dir", stateDirectory, .. PinArguments()],
             timeout: TimeSpan.FromSeconds(60));
         Assert.True(enrol.ExitCode == 0, "enrol failed: " + enrol);
 
