@@ -104,20 +104,21 @@ public sealed class PortholeServerOptions
     public int TransportBlockSize { get; set; } = LargeBlockMemoryPoolFactory.DefaultBlockSize;
 
     /// <summary>
-    /// Who accepts connections and does TLS for the addresses in <c>--urls</c>: <see cref="ServerTransport.Kestrel"/>
-    /// (the default: Kestrel's socket transport and HTTPS layer) or <see cref="ServerTransport.Porthole"/> (Porthole's
-    /// own, which reads a busy relayed connection on a thread of its own and relays its bytes inline;
-    /// docs/design/tls-data-plane.md). Both serve the same HTTP/1.1, HTTP/2 and WebSockets on the same addresses.
+    /// Who accepts connections and does TLS for the addresses in <c>--urls</c>: <see cref="ServerTransport.Porthole"/>
+    /// (Porthole's own, which reads a busy relayed connection on a thread of its own and relays its bytes inline;
+    /// docs/design/tls-data-plane.md), <see cref="ServerTransport.Kestrel"/> (Kestrel's socket transport and HTTPS
+    /// layer) or <see cref="ServerTransport.Auto"/> (the default: the own one where it can serve the configuration,
+    /// <see cref="TransportChoice"/>). Both serve the same HTTP/1.1, HTTP/2 and WebSockets on the same addresses.
     /// </summary>
-    public ServerTransport Transport { get; set; } = ServerTransport.Kestrel;
+    public ServerTransport Transport { get; set; } = ServerTransport.Auto;
 
     /// <summary>
-    /// With <c>Porthole:Transport=Porthole</c>, the most threads busy relayed connections may hold at once; a busy
+    /// On Porthole's own transport, the most threads busy relayed connections may hold at once; a busy
     /// connection that finds none free is read on the pool, as with Kestrel. <c>0</c>: four per core.
     /// </summary>
     public int TransportHotThreads { get; set; }
 
-    /// <summary>How long a client may take over its TLS handshake (<c>Porthole:Transport=Porthole</c>; Kestrel's own default is the same). Default: 10 s.</summary>
+    /// <summary>How long a client may take over its TLS handshake on Porthole's own transport (Kestrel's own default is the same). Default: 10 s.</summary>
     public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -119,6 +119,11 @@ public static class ServerHost
             Console.Out.WriteLine($"TLS certificate SHA-256 fingerprint: {CertificateFingerprint.Of(certificate)}");
         }
 
+        if (app.Services.GetService<Transport.TransportInUse>() is { } transport)
+        {
+            Console.Out.WriteLine($"Connection transport: {transport}");
+        }
+
         foreach (var address in addresses)
         {
             Console.Out.WriteLine($"Listening on: {address}");
@@ -162,7 +167,10 @@ public static class ServerHost
             urls = settings.DefaultUrl;
         }
 
-        var ownTransport = settings.Transport == Transport.ServerTransport.Porthole;
+        var (transport, fallbackReason) = Transport.TransportChoice.Resolve(
+            settings.Transport, urls, builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any(), Transport.Reactor.IsSupported);
+        builder.Services.AddSingleton(new Transport.TransportInUse(transport, fallbackReason));
+        var ownTransport = transport == Transport.ServerTransport.Porthole;
         if (!ownTransport)
         {
             builder.WebHost.UseUrls(urls);

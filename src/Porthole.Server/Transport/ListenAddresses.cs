@@ -16,7 +16,7 @@ public static class ListenAddresses
             {
                 "https" => true,
                 "http" => false,
-                _ => throw new InvalidOperationException($"'{url}': Porthole:Transport=Porthole listens on http:// and https:// URLs only"),
+                _ => throw new InvalidOperationException($"'{url}': Porthole's own transport listens on http:// and https:// URLs only"),
             };
             if (address.Port < 0 || address.Port > IPEndPoint.MaxPort || (address.PathBase.Length > 0 && address.PathBase != "/"))
             {
@@ -49,6 +49,6 @@ public static class ListenAddresses
             return [ip];
         }
 
-        throw new InvalidOperationException($"'{url}': with Porthole:Transport=Porthole, listen on an IP address, localhost or * (not a host name)");
+        throw new InvalidOperationException($"'{url}': Porthole's own transport listens on an IP address, localhost or * (not a host name)");
     }
 }

@@ -28,9 +28,12 @@ internal sealed class Reactor
     private readonly ConcurrentDictionary<long, Registration> _registrations = new();
     private long _lastId;
 
+    /// <summary>Whether the reactor runs here: Linux on x86-64.</summary>
+    public static bool IsSupported => RuntimeInformation.ProcessArchitecture == Architecture.X64 && OperatingSystem.IsLinux();
+
     public Reactor()
     {
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !OperatingSystem.IsLinux())
+        if (!IsSupported)
         {
             // struct epoll_event is packed on x86-64 only; the layout below is that one.
             throw new PlatformNotSupportedException("Porthole:Transport=Porthole runs on Linux x86-64 only");

@@ -29,7 +29,7 @@ public sealed class ListenAddressesTests
     }
 
     [Theory]
-    [InlineData("https://example.com:443", "listen on an IP address")]
+    [InlineData("https://example.com:443", "listens on an IP address")]
     [InlineData("ftp://127.0.0.1:21", "http:// and https://")]
     [InlineData("https://127.0.0.1:8443/base", "scheme://host:port")]
     public void Parse_RefusesWhatItCannotListenOn(string url, string message)
