@@ -342,13 +342,15 @@ internal sealed class PortholeConnection : ConnectionContext,
             return;
         }
 
-        // Kestrel has completed its ends of the pipes; give the send loop its close_notify, then end the receive loop.
+        // Kestrel is done with the connection, but has not always completed its end of the output (it does not after a
+        // timeout's 408 or when it drops an idle keep-alive connection; its own transport completes both ends here, as
+        // this one does): what it wrote still goes out, then close_notify and FIN. Then the receive loop ends.
+        await _output.Writer.CompleteAsync().ConfigureAwait(false);
         await Task.WhenAny(_sending, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         Interlocked.Exchange(ref _aborted, 1);
         ShutdownSocket();
         await _receiving.ConfigureAwait(false);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
-        await _output.Writer.CompleteAsync().ConfigureAwait(false);
         if (_tls is not null)
         {
             await _tls.DisposeAsync().ConfigureAwait(false);

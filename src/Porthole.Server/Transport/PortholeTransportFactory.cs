@@ -10,9 +10,10 @@ using Porthole.Server.Hosting;
 namespace Porthole.Server.Transport;
 
 /// <summary>
-/// Kestrel's transport for <see cref="PortholeEndPoint"/>s (<c>Porthole:Transport=Porthole</c>): accepts TCP
-/// connections, does TLS itself and hands Kestrel decrypted <see cref="PortholeConnection"/>s. Why it exists and how
-/// it differs from Kestrel's socket transport with its HTTPS layer: docs/design/tls-data-plane.md.
+/// Porthole's own Kestrel transport, for <see cref="PortholeEndPoint"/>s (the default where it runs;
+/// <see cref="TransportChoice"/>): accepts TCP connections, does TLS itself and hands Kestrel decrypted
+/// <see cref="PortholeConnection"/>s. Why it exists and how it differs from Kestrel's socket transport with its HTTPS
+/// layer: docs/design/tls-data-plane.md.
 /// </summary>
 public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
