@@ -60,7 +60,14 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
         {
             if (destination.IsEmpty)
             {
-                WaitForInput(-1);
+                // The SslStream asks with a zero-byte read before it takes a buffer of its own. Whatever is there already
+                // goes into the read-ahead, one receive instead of a poll and then a receive per record on a hot thread;
+                // only when nothing is there does the read wait.
+                if (!HasBufferedInput && (ReadsDirect || Refill() < 0))
+                {
+                    WaitForInput(-1);
+                }
+
                 return 0;
             }
 

@@ -111,6 +111,22 @@ public sealed class RawSocketStreamTests : IDisposable
     }
 
     [Fact]
+    public void AZeroByteRead_TakesWhatIsThereIntoTheReadAhead()
+    {
+        // The SslStream's zero-byte read before each record: one receive, not a poll and then a receive.
+        _peer.Send("record"u8);
+        Assert.True(SpinWait.SpinUntil(() => _ours.Available == 6, TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(0, _stream.Read(Span<byte>.Empty));
+        Assert.True(_stream.HasBufferedInput);
+        Assert.Equal(0, _ours.Available);
+
+        var buffer = new byte[16];
+        Assert.Equal(6, _stream.Read(buffer));
+        Assert.Equal("record"u8.ToArray(), buffer[..6]);
+    }
+
+    [Fact]
     public void AfterDetach_NoWriteReachesTheDescriptor()
     {
         _stream.Detach();
