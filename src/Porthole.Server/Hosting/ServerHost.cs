@@ -167,10 +167,10 @@ public static class ServerHost
             urls = settings.DefaultUrl;
         }
 
-        var (transport, fallbackReason) = Transport.TransportChoice.Resolve(
+        var transport = Transport.TransportChoice.Resolve(
             settings.Transport, urls, builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any(), Transport.Reactor.IsSupported);
-        builder.Services.AddSingleton(new Transport.TransportInUse(transport, fallbackReason));
-        var ownTransport = transport == Transport.ServerTransport.Porthole;
+        builder.Services.AddSingleton(transport);
+        var ownTransport = transport.Transport == Transport.ServerTransport.Porthole;
         if (!ownTransport)
         {
             builder.WebHost.UseUrls(urls);

@@ -20,7 +20,6 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
 {
     private const int ReadAheadSize = 128 * 1024;
 
-
     private readonly int _fd = fd;
     private readonly Lock _sendLock = new();
 
@@ -118,21 +117,26 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
                 return 0;
             }
 
-            if (ReadsDirect)
+            if (ReadsDirect && destination.IsEmpty)
             {
                 // A zero-byte read only waits: the data stays in the socket until a pipe block takes it.
-                var direct = destination.IsEmpty ? (SocketCalls.WaitReadable(_fd, 0) ? 0 : -1) : SocketCalls.TryReceive(_fd, destination.Span);
+                if (!SocketCalls.WaitReadable(_fd, 0))
+                {
+                    await readiness.WhenReadable(WakeInline).WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return 0;
+            }
+
+            if (ReadsDirect)
+            {
+                var direct = SocketCalls.TryReceive(_fd, destination.Span);
                 if (direct >= 0)
                 {
                     return direct;
                 }
 
                 await readiness.WhenReadable(WakeInline).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (destination.IsEmpty)
-                {
-                    return 0;
-                }
-
                 continue;
             }
 

@@ -8,22 +8,22 @@ namespace Porthole.Server.Transport;
 /// </summary>
 public static class TransportChoice
 {
-    /// <summary>The transport to run, and why Kestrel's was taken when the setting left the choice open (else <c>null</c>).</summary>
-    public static (ServerTransport Transport, string? FallbackReason) Resolve(ServerTransport setting, string urls, bool kestrelEndpointsConfigured, bool platformSupported)
+    /// <summary>The transport to run, and why Kestrel's was taken when the setting left the choice open.</summary>
+    public static TransportInUse Resolve(ServerTransport setting, string urls, bool kestrelEndpointsConfigured, bool platformSupported)
     {
         if (setting != ServerTransport.Auto)
         {
-            return (setting, null);
+            return new(setting, null);
         }
 
         if (!platformSupported)
         {
-            return (ServerTransport.Kestrel, "Porthole's own transport runs on Linux x86-64 only");
+            return new(ServerTransport.Kestrel, "Porthole's own transport runs on Linux x86-64 only");
         }
 
         if (kestrelEndpointsConfigured)
         {
-            return (ServerTransport.Kestrel, "Kestrel:Endpoints is configured");
+            return new(ServerTransport.Kestrel, "Kestrel:Endpoints is configured");
         }
 
         try
@@ -32,10 +32,10 @@ public static class TransportChoice
         }
         catch (InvalidOperationException ex)
         {
-            return (ServerTransport.Kestrel, ex.Message);
+            return new(ServerTransport.Kestrel, ex.Message);
         }
 
-        return (ServerTransport.Porthole, null);
+        return new(ServerTransport.Porthole, null);
     }
 }
 

@@ -10,7 +10,7 @@ public sealed class TransportChoiceTests
     [InlineData("http://[::1]:80")]
     public void Auto_TakesTheOwnTransport_WhereItCanServeTheUrls(string urls)
     {
-        Assert.Equal((ServerTransport.Porthole, null), TransportChoice.Resolve(ServerTransport.Auto, urls, kestrelEndpointsConfigured: false, platformSupported: true));
+        Assert.Equal(new TransportInUse(ServerTransport.Porthole, null), TransportChoice.Resolve(ServerTransport.Auto, urls, kestrelEndpointsConfigured: false, platformSupported: true));
     }
 
     [Fact]
@@ -21,10 +21,10 @@ public sealed class TransportChoiceTests
         Assert.Contains("not a host name", hostNameReason, StringComparison.Ordinal);
 
         Assert.Equal(
-            (ServerTransport.Kestrel, "Porthole's own transport runs on Linux x86-64 only"),
+            new TransportInUse(ServerTransport.Kestrel, "Porthole's own transport runs on Linux x86-64 only"),
             TransportChoice.Resolve(ServerTransport.Auto, "https://127.0.0.1:8443", false, platformSupported: false));
         Assert.Equal(
-            (ServerTransport.Kestrel, "Kestrel:Endpoints is configured"),
+            new TransportInUse(ServerTransport.Kestrel, "Kestrel:Endpoints is configured"),
             TransportChoice.Resolve(ServerTransport.Auto, "https://127.0.0.1:8443", kestrelEndpointsConfigured: true, platformSupported: true));
     }
 
@@ -34,6 +34,6 @@ public sealed class TransportChoiceTests
     public void AnExplicitChoice_IsKept(ServerTransport setting)
     {
         // Porthole where it cannot run is refused at start-up (ListenAddresses, Reactor), not quietly replaced.
-        Assert.Equal((setting, null), TransportChoice.Resolve(setting, "https://porthole.example.com:443", true, false));
+        Assert.Equal(new TransportInUse(setting, null), TransportChoice.Resolve(setting, "https://porthole.example.com:443", true, false));
     }
 }
