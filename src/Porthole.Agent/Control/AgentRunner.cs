@@ -36,7 +36,7 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
         var streams = new StreamsLink(server, state.Credential, connector, logger);
         var sessions = new SessionHandler(server, state.Credential, connector, new SpareConnection(invoker, server), streams, killSwitch, policy, logger);
         var controlUri = DataWebSocketConnector.ToWebSocketUri(server, "/api/v1/agent/control");
-        _ = killSwitch.WatchAsync(TimeSpan.FromSeconds(1), SwitchMovedAsync, cancellationToken);
+        _ = killSwitch.WatchAsync(TimeSpan.FromSeconds(1), enabled => SwitchMovedAsync(enabled, sessions), cancellationToken);
 
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -82,10 +82,11 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
 
     /// <summary>
     /// The kill switch moved. The server hears it now, or in the next hello if the control channel is down. Turned off,
-    /// the open sessions end when this returns: the server first gets half a second to end them itself and tell both
-    /// ends why; the agent ends them regardless, so the switch never depends on the server.
+    /// the open sessions end when this returns: the server first gets up to two seconds to end them itself, tell both
+    /// ends why and audit it; the agent ends the rest regardless, each with a close frame that says why, so neither the
+    /// switch nor the user's message depends on the server.
     /// </summary>
-    private async Task SwitchMovedAsync(bool enabled)
+    private async Task SwitchMovedAsync(bool enabled, SessionHandler sessions)
     {
         AgentLog.SwitchMoved(logger, enabled ? "enabled" : "disabled", killSwitch.MarkerPath);
         if (Volatile.Read(ref _control) is not { } control)
@@ -99,7 +100,7 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
             await control.SendAsync(new AgentStatusMessage(enabled), timeout.Token).ConfigureAwait(false);
             if (!enabled)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+                await sessions.WhenNoneOpenAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
@@ -129,9 +130,11 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
         var remoteAccessEnabled = killSwitch.IsEnabled;
         await control.SendAsync(new HelloMessage(ControlProtocol.MinVersion, ControlProtocol.MaxVersion, AgentInfo.Version, remoteAccessEnabled, Dns.GetHostName(), Streams: true), cancellationToken).ConfigureAwait(false);
         var answer = await control.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        string deviceName;
         switch (answer.Message)
         {
             case WelcomeMessage welcome:
+                deviceName = welcome.DeviceName;
                 _backoff.Reset();
                 AgentLog.Connected(logger, server.GetLeftPart(UriPartial.Authority), welcome.DeviceName, welcome.Version, remoteAccessEnabled ? "enabled" : "disabled");
                 streams.Offer(welcome.Streams, cancellationToken);
@@ -152,7 +155,7 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
                 await control.SendAsync(new AgentStatusMessage(!remoteAccessEnabled), cancellationToken).ConfigureAwait(false);
             }
 
-            return await ReceiveAsync(control, sessions, cancellationToken).ConfigureAwait(false);
+            return await ReceiveAsync(control, sessions, deviceName, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -160,7 +163,7 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
         }
     }
 
-    private static async Task<string> ReceiveAsync(ControlChannel control, SessionHandler sessions, CancellationToken cancellationToken)
+    private static async Task<string> ReceiveAsync(ControlChannel control, SessionHandler sessions, string deviceName, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -174,7 +177,7 @@ public sealed class AgentRunner(AgentState state, RemoteAccessSwitch killSwitch,
             if (read.Message is OpenSessionMessage open)
             {
                 // Sessions run on the process's token, not this connection's: they outlive a reconnect.
-                _ = Task.Run(() => sessions.HandleAsync(open, control, cancellationToken), CancellationToken.None);
+                _ = Task.Run(() => sessions.HandleAsync(open, control, deviceName, cancellationToken), CancellationToken.None);
             }
         }
     }

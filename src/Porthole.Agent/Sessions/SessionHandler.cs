@@ -20,7 +20,27 @@ namespace Porthole.Agent.Sessions;
 public sealed class SessionHandler(
     Uri server, string credential, DataWebSocketConnector connector, SpareConnection spare, StreamsLink streams, RemoteAccessSwitch killSwitch, TargetPolicy policy, ILogger logger)
 {
-    public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
+    /// <summary>Sessions between the kill switch's check and their end.</summary>
+    private int _open;
+
+    /// <summary>
+    /// Waits until no session is open, at most <paramref name="limit"/>: the kill switch gives the server that long
+    /// to end the sessions itself (and audit why) before the agent ends them.
+    /// </summary>
+    public async Task WhenNoneOpenAsync(TimeSpan limit)
+    {
+        var deadline = Environment.TickCount64 + (long)limit.TotalMilliseconds;
+        while (Volatile.Read(ref _open) > 0 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    /// <param name="open">What the server asks for.</param>
+    /// <param name="control">Where failures to open are reported.</param>
+    /// <param name="deviceName">This agent's device, as the server's welcome named it: a session the kill switch ends says so.</param>
+    /// <param name="cancellationToken">The process's: a session outlives the control connection that asked for it.</param>
+    public async Task HandleAsync(OpenSessionMessage open, ControlChannel control, string deviceName, CancellationToken cancellationToken)
     {
         // The kill switch is checked here, on the side that dials, whatever the server believes.
         if (killSwitch.TryStartSession() is not { } whenDisabled)
@@ -30,16 +50,28 @@ public sealed class SessionHandler(
             return;
         }
 
-        // Turning the switch off ends this session too, wherever it is: dialling, upgrading or relaying.
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whenDisabled);
-        await OpenAsync(open, control, session.Token).ConfigureAwait(false);
+        // Turning the switch off ends this session too, wherever it is: dialling, upgrading or relaying. A relaying
+        // session closes with the reason, which the server passes on to the client: the user learns why even when this
+        // close gets there before the server's own.
+        var switchedOff = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var whenSwitchedOff = whenDisabled.Register(() => switchedOff.TrySetResult($"remote access to device '{deviceName}' was disabled on its gateway"));
+        using var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, whenDisabled);
+        Interlocked.Increment(ref _open);
+        try
+        {
+            await OpenAsync(open, control, new SessionEnds(opening.Token, cancellationToken, switchedOff.Task)).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
     }
 
-    private async Task OpenAsync(OpenSessionMessage open, ControlChannel control, CancellationToken cancellationToken)
+    private async Task OpenAsync(OpenSessionMessage open, ControlChannel control, SessionEnds ends)
     {
         if (open.StreamId is { } streamId)
         {
-            await CarryOnStreamAsync(open, streamId, control, cancellationToken).ConfigureAwait(false);
+            await CarryOnStreamAsync(open, streamId, control, ends).ConfigureAwait(false);
             return;
         }
 
@@ -47,7 +79,7 @@ public sealed class SessionHandler(
         // own; the ones after it can travel on the streams connection.
         streams.Want();
 
-        using var socket = await DialAsync(open, control, cancellationToken).ConfigureAwait(false);
+        using var socket = await DialAsync(open, control, ends.Opening).ConfigureAwait(false);
         if (socket is null)
         {
             return;
@@ -58,17 +90,17 @@ public sealed class SessionHandler(
         {
             var uri = DataWebSocketConnector.ToWebSocketUri(server, $"/api/v1/agent/sessions/{Uri.EscapeDataString(open.SessionId)}");
             var headers = new Dictionary<string, string> { [ControlProtocol.SessionKeyHeader] = open.SessionKey };
-            webSocket = await connector.ConnectAsync(uri, credential, ControlProtocol.DataSubProtocol, headers, cancellationToken).ConfigureAwait(false);
+            webSocket = await connector.ConnectAsync(uri, credential, ControlProtocol.DataSubProtocol, headers, ends.Opening).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
         {
-            await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+            await ServerUnreachableAsync(open, control, ex.Message, ends.Opening).ConfigureAwait(false);
             return;
         }
 
         using (webSocket)
         {
-            await RelayAsync(open, webSocket, socket, spare.Refill, cancellationToken).ConfigureAwait(false);
+            await RelayAsync(open, webSocket, socket, spare.Refill, ends).ConfigureAwait(false);
         }
     }
 
@@ -77,23 +109,23 @@ public sealed class SessionHandler(
     /// the server's close of a session it gave up on meanwhile is not lost; the acknowledgement then tells the server
     /// the target is reached.
     /// </summary>
-    private async Task CarryOnStreamAsync(OpenSessionMessage open, uint streamId, ControlChannel control, CancellationToken cancellationToken)
+    private async Task CarryOnStreamAsync(OpenSessionMessage open, uint streamId, ControlChannel control, SessionEnds ends)
     {
         MuxStream stream;
         try
         {
-            var mux = await streams.GetAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var mux = await streams.GetAsync(TimeSpan.FromSeconds(2), ends.Opening).ConfigureAwait(false);
             stream = (mux ?? throw new InvalidOperationException("the streams connection is down")).Accept(streamId);
         }
         catch (InvalidOperationException ex)
         {
-            await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+            await ServerUnreachableAsync(open, control, ex.Message, ends.Opening).ConfigureAwait(false);
             return;
         }
 
         using (stream)
         {
-            using var socket = await DialAsync(open, control, cancellationToken).ConfigureAwait(false);
+            using var socket = await DialAsync(open, control, ends.Opening).ConfigureAwait(false);
             if (socket is null)
             {
                 return;
@@ -101,15 +133,15 @@ public sealed class SessionHandler(
 
             try
             {
-                await stream.AcknowledgeAsync(cancellationToken).ConfigureAwait(false);
+                await stream.AcknowledgeAsync(ends.Opening).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
             {
-                await ServerUnreachableAsync(open, control, ex.Message, cancellationToken).ConfigureAwait(false);
+                await ServerUnreachableAsync(open, control, ex.Message, ends.Opening).ConfigureAwait(false);
                 return;
             }
 
-            await RelayAsync(open, stream, socket, afterFirstExchange: null, cancellationToken).ConfigureAwait(false);
+            await RelayAsync(open, stream, socket, afterFirstExchange: null, ends).ConfigureAwait(false);
         }
     }
 
@@ -127,7 +159,7 @@ public sealed class SessionHandler(
         return socket;
     }
 
-    private async Task RelayAsync(OpenSessionMessage open, WebSocket webSocket, Socket socket, Action? afterFirstExchange, CancellationToken cancellationToken)
+    private async Task RelayAsync(OpenSessionMessage open, WebSocket webSocket, Socket socket, Action? afterFirstExchange, SessionEnds ends)
     {
         if (open.StreamId is { } streamId)
         {
@@ -139,7 +171,8 @@ public sealed class SessionHandler(
         }
 
         await using var stream = new NetworkStream(socket, ownsSocket: false);
-        var result = await StreamTunnel.RunAsync(webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: cancellationToken, afterFirstExchange: afterFirstExchange).ConfigureAwait(false);
+        var result = await StreamTunnel.RunAsync(
+            webSocket, stream, stream, () => ShutdownSend(socket), "target", cancellationToken: ends.Stopping, afterFirstExchange: afterFirstExchange, endWhen: ends.SwitchedOff).ConfigureAwait(false);
         AgentLog.SessionEnded(logger, open.SessionId, result.RemoteToLocal.Bytes, result.LocalToRemote.Bytes, result.Succeeded ? "" : ": " + result.FailureReason);
     }
 
@@ -172,4 +205,10 @@ public sealed class SessionHandler(
             // The control channel dropped meanwhile; the server times the session out on its own.
         }
     }
+
+    /// <summary>
+    /// How one session ends: <see cref="Opening"/> cancels it while it dials and upgrades (the process stopping or the
+    /// kill switch); once it relays, <see cref="Stopping"/> aborts it and <see cref="SwitchedOff"/> closes it with its reason.
+    /// </summary>
+    private readonly record struct SessionEnds(CancellationToken Opening, CancellationToken Stopping, Task<string> SwitchedOff);
 }

@@ -146,8 +146,8 @@ public static class AgentControlEndpoint
                     channel.RemoteAccessEnabled = status.RemoteAccessEnabled;
                     if (!status.RemoteAccessEnabled)
                     {
-                        // The agent ends its side of the open sessions itself half a second after telling us; ending
-                        // them here first tells both ends why.
+                        // The agent ends its side of the open sessions itself if we have not within two seconds;
+                        // ending them here first audits why.
                         await EndSessionsAsync(scopes, deviceName, channel.DeviceId, cancellationToken);
                     }
 

@@ -24,6 +24,11 @@ public static class StreamTunnel
     /// the moment for work that should not compete with a session's opening exchange, such as a spare connection's
     /// TLS handshake.
     /// </param>
+    /// <param name="endWhen">
+    /// Ends the session when it completes, with a close frame carrying its reason, so the peer (and the user behind it)
+    /// learns why; cancelling <paramref name="cancellationToken"/> instead aborts without one. The agent's kill switch
+    /// uses it.
+    /// </param>
     public static async Task<TunnelResult> RunAsync(
         WebSocket webSocket,
         Stream input,
@@ -32,12 +37,20 @@ public static class StreamTunnel
         string localName,
         int bufferSize = DataFrames.DefaultBufferSize,
         CancellationToken cancellationToken = default,
-        Action? afterFirstExchange = null)
+        Action? afterFirstExchange = null,
+        Task<string>? endWhen = null)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var exchange = afterFirstExchange is null ? null : new FirstExchange(afterFirstExchange);
         var upstream = WebSocketPump.StreamToWebSocketAsync(input, webSocket, bufferSize, abort.Token, exchange is null ? null : exchange.DirectionMoved);
         var downstream = WebSocketPump.WebSocketToStreamAsync(webSocket, output, completeOutput, bufferSize, abort.Token, exchange is null ? null : exchange.DirectionMoved);
+
+        if (endWhen is not null && await Task.WhenAny(upstream, downstream, endWhen).ConfigureAwait(false) == endWhen)
+        {
+            var ended = await EndAsync(webSocket, upstream, downstream, endWhen.Result, abort).ConfigureAwait(false);
+            exchange?.Fire();
+            return ended;
+        }
 
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
         var outcome = first.Result;
@@ -69,6 +82,27 @@ public static class StreamTunnel
         var result = new TunnelResult(Outcome(upstream), Outcome(downstream));
         await CloseAsync(webSocket, result).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>
+    /// Ends a session from this side: the close frame with the reason goes out first, the downstream then ends on the
+    /// peer's answer (or the close timeout), and only then is the rest cancelled; cancelling the pending receive first
+    /// would abort the connection with no close frame at all.
+    /// </summary>
+    private static async Task<TunnelResult> EndAsync(
+        WebSocket webSocket, Task<PumpResult> upstream, Task<PumpResult> downstream, string reason, CancellationTokenSource abort)
+    {
+        await WebSocketClosing.CloseOutputAsync(webSocket, WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
+        await Task.WhenAny(downstream, Task.Delay(WebSocketClosing.Timeout, CancellationToken.None)).ConfigureAwait(false);
+        await abort.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(upstream, downstream), Task.Delay(AbandonAfter, CancellationToken.None)).ConfigureAwait(false);
+        if (webSocket.State != WebSocketState.Closed)
+        {
+            webSocket.Abort();
+        }
+
+        PumpResult Ended(Task<PumpResult> pump) => Outcome(pump) with { End = PumpEnd.Canceled, Reason = reason };
+        return new TunnelResult(Ended(upstream), Ended(downstream));
     }
 
     /// <summary>Calls its action once: when both directions have moved bytes, or when told to regardless.</summary>

@@ -216,4 +216,38 @@ public sealed class StreamTunnelTests
         var target = await session.TargetTunnel.WaitAsync(Timeouts.Test);
         Assert.False(target.Succeeded);
     }
+
+    [Fact]
+    public async Task RunAsync_WhenToldToEnd_ClosesWithTheReason_AndEndsOnThePeersAnswer()
+    {
+        using var local = await SocketPair.CreateAsync();
+        using var webSocket = await WebSocketPair.CreateAsync();
+        var end = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tunnel = StreamTunnel.RunAsync(
+            webSocket.Server, local.RightStream, local.RightStream, () => local.Right.Shutdown(SocketShutdown.Send), "target", endWhen: end.Task);
+        const string Reason = "remote access to device 'gw-01' was disabled on its gateway";
+
+        // Alive both ways first: the local side stays open and silent, as an idle ssh session's would.
+        await local.LeftStream.WriteAsync("banner"u8.ToArray());
+        var (_, banner) = await webSocket.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal("banner", Encoding.ASCII.GetString(banner));
+
+        var stopwatch = Stopwatch.StartNew();
+        end.SetResult(Reason);
+        var (type, _) = await webSocket.Client.ReceiveMessageAsync().WaitAsync(Timeouts.Test);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, webSocket.Client.CloseStatus);
+        Assert.Equal(Reason, webSocket.Client.CloseStatusDescription);
+        Assert.False(tunnel.IsCompleted, "the tunnel waits for the peer's answer before tearing down");
+
+        await webSocket.Client.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, Reason, CancellationToken.None);
+        var result = await tunnel.WaitAsync(Timeouts.Test);
+        stopwatch.Stop();
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(Reason, result.FailureReason);
+        Assert.Equal(6, result.LocalToRemote.Bytes);
+        // Ended on the answer, not on the close handshake's timeout or the abandon grace.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"took {stopwatch.Elapsed}");
+    }
 }
