@@ -59,6 +59,30 @@ public sealed class IdentityTests
         Assert.Equal(HttpStatusCode.Unauthorized, second.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, third.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);
+        Assert.Contains("too many password attempts from this address", await fourth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AttemptsFromOneAddress_ComeBackOverTheMinute()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (server, admin) = await StartAsync(time, "--Porthole:LoginAttemptsPerClientPerMinute=3");
+        await using var _ = server;
+        admin.Dispose();
+
+        // The admin login above used one attempt. (Successful logins only: a failure waits on the fake clock.)
+        using var second = await LoginAsync(server, "admin", InProcessServer.AdminPassword);
+        using var third = await LoginAsync(server, "admin", InProcessServer.AdminPassword);
+        using var refused = await LoginAsync(server, "admin", InProcessServer.AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+
+        // Three a minute: one attempt is back after 20 s, not before.
+        time.Advance(TimeSpan.FromSeconds(21));
+        using var again = await LoginAsync(server, "admin", InProcessServer.AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        using var tooSoon = await LoginAsync(server, "admin", InProcessServer.AdminPassword);
+        Assert.Equal(HttpStatusCode.TooManyRequests, tooSoon.StatusCode);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -89,7 +88,6 @@ public static class ServerHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<Http.CookieCsrfMiddleware>();
-        app.UseRateLimiter();
         MapRoutes(app);
         return app;
     }
@@ -274,21 +272,6 @@ public static class ServerHost
         services.AddScoped<SessionOpening>();
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<LoginThrottle>();
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.AddPolicy(AuthApi.LoginRateLimitPolicy, context => RateLimitPartition.GetSlidingWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new SlidingWindowRateLimiterOptions
-                {
-                    PermitLimit = settings.LoginAttemptsPerClientPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                    SegmentsPerWindow = 6,
-                    QueueLimit = 0,
-                }));
-            limiter.OnRejected = (rejected, _) => new ValueTask(Http.ApiProblem.WriteAsync(
-                rejected.HttpContext, StatusCodes.Status429TooManyRequests, Porthole.Protocol.Api.ProblemCodes.LockedOut, "Too many attempts",
-                "too many password attempts from this address; wait a minute"));
-        });
         services.AddSingleton<IDevicePresence, InMemoryDevicePresence>();
         services.AddSingleton<AgentStreams>();
         services.AddSingleton<ISessionBroker, InMemorySessionBroker>();

@@ -12,20 +12,30 @@ namespace Porthole.Server.Identity;
 /// <summary><c>/api/v1/auth</c>: exchange a password for an API token, change a password, inspect and revoke the token.</summary>
 public static class AuthApi
 {
-    /// <summary>The rate-limiting policy that bounds password attempts per client address.</summary>
-    public const string LoginRateLimitPolicy = "login";
-
     public static void MapAuthApi(this IEndpointRouteBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("Authentication");
-        auth.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
-        auth.MapPost("/password", ChangePasswordAsync).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
+        auth.MapPost("/login", LoginAsync).AllowAnonymous().AddEndpointFilter(LimitPerClientAsync);
+        auth.MapPost("/password", ChangePasswordAsync).AllowAnonymous().AddEndpointFilter(LimitPerClientAsync);
         auth.MapPost("/logout", LogoutAsync).RequireAuthorization(Permissions.Authenticated);
         auth.MapGet("/me", (HttpContext context) =>
         {
             var access = context.GetUserAccess();
             return TypedResults.Ok(new WhoAmIResponse(access.Username, context.User.GetTokenId() ?? "", [.. access.Permissions.Order(StringComparer.Ordinal)]));
         }).RequireAuthorization(Permissions.Authenticated);
+    }
+
+    /// <summary>Each request to a route that checks a password takes one of its client address's attempts; with none left, 429 before the password is looked at.</summary>
+    private static async ValueTask<object?> LimitPerClientAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        if (!context.RequestServices.GetRequiredService<LoginThrottle>().TryStartAttempt(context.ClientAddress()))
+        {
+            return ApiProblem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.LockedOut, "Too many attempts",
+                "too many password attempts from this address; wait a minute");
+        }
+
+        return await next(invocation);
     }
 
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(

@@ -1,13 +1,14 @@
-using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Porthole.Server.Hosting;
 
 namespace Porthole.Server.Identity;
 
 /// <summary>
-/// Failed logins per username, counted by a partitioned token bucket (System.Threading.RateLimiting): each
-/// failure takes a token; an empty bucket locks the user out until tokens refill. Per-client limits are the
-/// <c>login</c> rate-limiting policy on the route.
+/// Bounds password guessing two ways. Per username, failed logins: each takes a token, an empty bucket locks the user
+/// out until tokens come back, one a minute. Per client address, attempts of any outcome on the password routes
+/// (<see cref="TryStartAttempt"/>): <c>Porthole:LoginAttemptsPerClientPerMinute</c>, refilled evenly over the minute.
 /// </summary>
-public sealed class LoginThrottle : IDisposable
+public sealed class LoginThrottle(IOptions<PortholeServerOptions> options, TimeProvider time)
 {
     /// <summary>Failures allowed in a burst before a user is locked out.</summary>
     public const int AllowedFailures = 5;
@@ -15,28 +16,24 @@ public sealed class LoginThrottle : IDisposable
     /// <summary>One failure is forgiven per period; a full lock-out lasts about <see cref="AllowedFailures"/> periods.</summary>
     public static readonly TimeSpan ForgivePeriod = TimeSpan.FromMinutes(1);
 
-    private readonly PartitionedRateLimiter<string> _failures = PartitionedRateLimiter.Create<string, string>(username =>
-        RateLimitPartition.GetTokenBucketLimiter(username.ToUpperInvariant(), _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = AllowedFailures,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = ForgivePeriod,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+    private readonly TokenBuckets _failures = new(AllowedFailures, ForgivePeriod, time);
+
+    private readonly TokenBuckets _attempts = new(
+        options.Value.LoginAttemptsPerClientPerMinute, TimeSpan.FromMinutes(1) / options.Value.LoginAttemptsPerClientPerMinute, time);
 
     /// <summary>Whether the user is locked out now.</summary>
-    public bool IsLockedOut(string username) => (_failures.GetStatistics(username)?.CurrentAvailablePermits ?? AllowedFailures) <= 0;
+    public bool IsLockedOut(string username) => _failures.Available(username.ToUpperInvariant()) <= 0;
 
     /// <summary>Counts one failure; returns how long the caller should be slowed down.</summary>
     public TimeSpan RecordFailure(string username)
     {
-        using var lease = _failures.AttemptAcquire(username);
-        var left = _failures.GetStatistics(username)?.CurrentAvailablePermits ?? AllowedFailures;
+        var key = username.ToUpperInvariant();
+        _failures.TryTake(key);
 
         // Slow down progressively: 0.2 s after the first failure, up to 1 s just before the lock-out.
-        return TimeSpan.FromMilliseconds(200 * (AllowedFailures - left));
+        return TimeSpan.FromMilliseconds(200 * (AllowedFailures - _failures.Available(key)));
     }
 
-    public void Dispose() => _failures.Dispose();
+    /// <summary>Takes one of the client address's attempts; false when it has none left.</summary>
+    public bool TryStartAttempt(string? clientAddress) => _attempts.TryTake(clientAddress ?? "unknown");
 }

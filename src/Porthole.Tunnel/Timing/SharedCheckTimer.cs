@@ -19,17 +19,31 @@ internal interface IPeriodicCheck
 /// whenever one fires (issue 7). The timer exists only while something is registered.
 /// </summary>
 /// <remarks>
-/// The registered objects are dealt round-robin into <see cref="Slices"/> slices and the timer fires once per slice,
-/// each tick checking one slice: everything is still checked once per period, but the keep-alive pings the checks send
-/// leave spread over the period. Checked all on one tick, a server with 9 000 idle sessions sent ≈1 200 pings at once
-/// every second; each took a 64 KiB transport block until its send completed, far more than the shared array pool
-/// keeps, so every burst allocated fresh blocks: 44 MB/s of garbage while nothing happened (docs/performance.md,
-/// "Idle sessions at scale").
+/// <para>
+/// The registered objects are dealt round-robin into <see cref="Slices"/> slices. With many of them the timer fires once
+/// per slice, each tick checking one slice: everything is still checked once per period, but the keep-alive pings the
+/// checks send leave spread over the period. Checked all on one tick, a server with 9 000 idle sessions sent ≈1 200
+/// pings at once every second; each took a 64 KiB transport block until its send completed, far more than the shared
+/// array pool keeps, so every burst allocated fresh blocks: 44 MB/s of garbage while nothing happened
+/// (docs/performance.md, "Idle sessions at scale").
+/// </para>
+/// <para>
+/// With few, there is no burst to spread, and the timer fires once per period, checking all slices. Every tick wakes a
+/// thread-pool worker, which then spins, yielding, for milliseconds before it sleeps; sliced, the agent's and the CLI's
+/// one-second checks alone woke the pool 16 times a second each, so an idle agent used ≈2 % of a core and the
+/// yielding competed with every relayed message for the CPU (docs/performance.md, "Timer ticks").
+/// </para>
 /// </remarks>
 internal sealed class SharedCheckTimer
 {
-    /// <summary>Ticks per period; each checks the items of one slice.</summary>
+    /// <summary>Ticks per period once there are many items; each checks the items of one slice.</summary>
     internal const int Slices = 16;
+
+    /// <summary>More items than this, and the timer ticks once per slice; see the remarks.</summary>
+    internal const int SpreadAbove = 64;
+
+    /// <summary>Fewer than this, and it ticks once per period again (a gap, so that a count near the line does not flap).</summary>
+    internal const int GatherBelow = 32;
 
     private static readonly ConditionalWeakTable<TimeProvider, Dictionary<TimeSpan, SharedCheckTimer>> Timers = [];
 
@@ -41,6 +55,7 @@ internal sealed class SharedCheckTimer
     private ITimer? _timer;
     private int _nextSlice;
     private int _tickSlice;
+    private bool _spread;
 
     private SharedCheckTimer(TimeProvider time, TimeSpan period)
     {
@@ -82,9 +97,24 @@ internal sealed class SharedCheckTimer
 
             _slices[_nextSlice].Add(item);
             _nextSlice = (_nextSlice + 1) % Slices;
-            var tick = _period / Slices;
-            _timer ??= _time.CreateTimer(static state => ((SharedCheckTimer)state!).Tick(), this, tick, tick);
+            if (_timer is null)
+            {
+                _spread = false;
+                _timer = _time.CreateTimer(static state => ((SharedCheckTimer)state!).Tick(), this, _period, _period);
+            }
+            else if (!_spread && _sliceOf.Count > SpreadAbove)
+            {
+                Respace(spread: true);
+            }
         }
+    }
+
+    /// <summary>Switches between a tick per slice and a tick per period; called under the lock.</summary>
+    private void Respace(bool spread)
+    {
+        _spread = spread;
+        var tick = spread ? _period / Slices : _period;
+        _timer!.Change(tick, tick);
     }
 
     /// <summary>Stops checking <paramref name="item"/>; the last one out stops the timer.</summary>
@@ -93,9 +123,16 @@ internal sealed class SharedCheckTimer
         ITimer? stopped = null;
         lock (_lock)
         {
-            if (_sliceOf.Remove(item, out var slice) && _slices[slice].Remove(item) && _sliceOf.Count == 0)
+            if (_sliceOf.Remove(item, out var slice) && _slices[slice].Remove(item))
             {
-                (stopped, _timer) = (_timer, null);
+                if (_sliceOf.Count == 0)
+                {
+                    (stopped, _timer) = (_timer, null);
+                }
+                else if (_spread && _sliceOf.Count < GatherBelow)
+                {
+                    Respace(spread: false);
+                }
             }
         }
 
@@ -109,16 +146,16 @@ internal sealed class SharedCheckTimer
         int count;
         lock (_lock)
         {
-            var slice = _slices[_tickSlice];
+            ICollection<IPeriodicCheck> due = _spread ? _slices[_tickSlice] : _sliceOf.Keys;
             _tickSlice = (_tickSlice + 1) % Slices;
-            count = slice.Count;
+            count = due.Count;
             if (count == 0)
             {
                 return;
             }
 
             snapshot = ArrayPool<IPeriodicCheck>.Shared.Rent(count);
-            slice.CopyTo(snapshot);
+            due.CopyTo(snapshot, 0);
         }
 
         try

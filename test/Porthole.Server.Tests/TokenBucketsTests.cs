@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Time.Testing;
+using Porthole.Server.Identity;
+
+namespace Porthole.Server.Tests;
+
+/// <summary>The timer-free token buckets behind the login throttle.</summary>
+public sealed class TokenBucketsTests
+{
+    [Fact]
+    public void AFreshKey_HasAFullBucket_AndEmptiesAfterItsCapacity()
+    {
+        var buckets = new TokenBuckets(3, TimeSpan.FromSeconds(20), new FakeTimeProvider());
+
+        Assert.Equal(3, buckets.Available("client"));
+        Assert.True(buckets.TryTake("client"));
+        Assert.True(buckets.TryTake("client"));
+        Assert.True(buckets.TryTake("client"));
+        Assert.False(buckets.TryTake("client"));
+        Assert.Equal(0, buckets.Available("client"));
+
+        // Keys do not share a bucket.
+        Assert.True(buckets.TryTake("other"));
+    }
+
+    [Fact]
+    public void Tokens_ComeBackOneAPeriod_NeverBeyondTheCapacity()
+    {
+        var time = new FakeTimeProvider();
+        var buckets = new TokenBuckets(3, TimeSpan.FromSeconds(20), time);
+        while (buckets.TryTake("client"))
+        {
+        }
+
+        time.Advance(TimeSpan.FromSeconds(19));
+        Assert.False(buckets.TryTake("client"));
+
+        // The refusal did not reset the clock: one token is back 20 s after the last one was taken.
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(buckets.TryTake("client"));
+        Assert.False(buckets.TryTake("client"));
+
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(3, buckets.Available("client"));
+    }
+
+    [Fact]
+    public void ManyKeys_AreSweptOnceRefilled_WithoutForgettingTheEmptyOnes()
+    {
+        var time = new FakeTimeProvider();
+        var buckets = new TokenBuckets(1, TimeSpan.FromMinutes(1), time);
+        for (var i = 0; i < 4095; i++)
+        {
+            Assert.True(buckets.TryTake("address-" + i));
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(buckets.TryTake("guesser"));
+        Assert.Equal(4096, buckets.KeyCount);
+
+        // The next new key finds 4 096 held: the refilled ones go, the guesser's empty bucket stays.
+        Assert.True(buckets.TryTake("newcomer"));
+        Assert.Equal(2, buckets.KeyCount);
+        Assert.False(buckets.TryTake("guesser"));
+        Assert.Equal(1, buckets.Available("address-0"));
+    }
+}
