@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using Porthole.Tunnel.Relay;
 using Porthole.Tunnel.Timing;
 using Porthole.Tunnel.Transport;
@@ -77,6 +78,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
     public string SilenceReason => new PeerSilentException(_keepAlive.SilenceLimit).Message;
 
     /// <summary>Waits for input; the time spent waiting is what the silence limit counts.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _waitingSince, Math.Max(1, _time.GetTimestamp()));
@@ -100,6 +102,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
     /// Takes the write lock for a batch of frames; <c>false</c> (lock not taken) once a close frame has gone out on
     /// this leg, after which nothing more may be sent (RFC 6455 section 5.5.1).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> EnterWriteAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -115,6 +118,7 @@ public sealed class FrameLeg : IPeriodicCheck, IAsyncDisposable
     internal void ExitWrite() => _writeLock.Release();
 
     /// <summary>Sends what the batch wrote, in one socket send under TLS; <c>false</c> when the connection is gone.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> FlushAsync(CancellationToken cancellationToken)
     {
         var result = await _batch.FlushAsync(Output, cancellationToken).ConfigureAwait(false);

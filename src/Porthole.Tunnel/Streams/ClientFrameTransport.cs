@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Porthole.Tunnel.Frames;
@@ -103,6 +104,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
     private static int HeaderLength(byte second) => 2 + ((second & 0x7F) switch { 126 => 2, 127 => 8, _ => 0 }) + ((second & 0x80) != 0 ? 4 : 0);
 
     /// <summary>Reads one stream frame of <paramref name="length"/> bytes and hands it to its stream; returns the rule it broke, if any.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<string?> ReadStreamFrameAsync(StreamMux mux, int length, CancellationToken cancellationToken)
     {
         if (length < StreamFrame.HeaderLength)
@@ -140,6 +142,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
     }
 
     /// <summary>Waits until at least <paramref name="count"/> bytes are buffered; the connection's end before that is an error.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int count, CancellationToken cancellationToken)
     {
         if (_end - _start >= count)
@@ -166,6 +169,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
     }
 
     /// <summary>Fills <paramref name="destination"/>: first from the buffer, the rest straight from the connection.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         var buffered = Math.Min(destination.Length, _end - _start);
@@ -193,6 +197,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
         return "protocol error: " + error;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(uint streamId, StreamFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, CancellationToken stop)
     {
         var frame = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxLength + StreamFrame.HeaderLength + payload.Length);
@@ -235,6 +240,7 @@ internal sealed class ClientFrameTransport(Stream connection, TimeSpan pingInter
         return length + prefix.Length + payload.Length;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteLockedAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         await connection.WriteAsync(frame, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 
 namespace Porthole.Tunnel.Streams;
 
@@ -16,6 +17,7 @@ public sealed partial class MuxStream
     internal readonly record struct Chunk(StreamFrameType Type, byte[]? Data, int Offset, int Length, WebSocketCloseStatus? Status, string? Reason);
 
     /// <summary>Waits for the next frame and takes it whole; its credit goes back with <see cref="ReleaseAsync"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<Chunk> TakeChunkAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -110,6 +112,7 @@ public sealed partial class MuxStream
     }
 
     /// <summary>Waits until the send window is open again (or the stream can no longer send).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WaitForWindowAsync(CancellationToken cancellationToken)
     {
         TaskCompletionSource writable;

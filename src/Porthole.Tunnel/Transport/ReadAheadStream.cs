@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Porthole.Tunnel.Transport;
 
@@ -29,6 +30,7 @@ public sealed class ReadAheadStream(Stream inner) : LayeredStream(inner)
     /// <summary>Bytes received and not yet read.</summary>
     public int Buffered => _end - _start;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (Buffered > 0)

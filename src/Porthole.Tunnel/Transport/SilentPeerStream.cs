@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Porthole.Tunnel.Timing;
 
 namespace Porthole.Tunnel.Transport;
@@ -39,6 +40,7 @@ public sealed class SilentPeerStream : LayeredStream, IPeriodicCheck
         _checks.Add(this);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_silent.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Porthole.Tunnel.Transport;
 
@@ -10,24 +11,33 @@ namespace Porthole.Tunnel.Transport;
 /// The WebSocket's stream (<see cref="SilentPeerStream"/>) runs each write inside a batch. The stream at the bottom of
 /// the connection, under TLS (<see cref="BatchingStream"/> on the client, <c>BatchingDuplexPipe</c> in the server),
 /// sees the batch, holds what it is given and <see cref="Enlist">enlists</see>; when the frame's write has gone
-/// through every layer the batch sends it all at once. The batch travels in an <see cref="AsyncLocal{T}"/> because
-/// the layers in between (TLS, HTTP) are not ours; that also keeps writes the TLS layer makes on its own (an alert, a
-/// key update from a read) out of the batch: they are not in the frame's flow, so they go out at once.
+/// through every layer the batch sends it all at once.
+/// </para>
+/// <para>
+/// The layers in between (TLS, HTTP) are not ours, so the batch cannot be passed down; it is the thread's current one
+/// while the write runs synchronously, which is how a frame's write normally goes through them (the bottom layer holds
+/// the bytes and returns at once). Should a layer wait, what it writes after that leaves at once, behind what the batch
+/// held (the bottom layers send held bytes first), so the order holds and only that frame goes unbatched. Writes the
+/// TLS layer makes on its own (an alert, a key update from a read) are not in a frame's write, so they go out at once.
+/// An <see cref="AsyncLocal{T}"/> would follow the awaits too, but every change of one allocates an execution
+/// context: two objects per relayed message (docs/performance.md, "Allocations per message").
 /// </para>
 /// </summary>
 public sealed class WriteBatch
 {
-    private static readonly AsyncLocal<WriteBatch?> Ambient = new();
+    [ThreadStatic]
+    private static WriteBatch? _current;
 
     private IBatchedWriter? _writer;
 
     /// <summary>The batch of the write this code runs in, if any.</summary>
-    public static WriteBatch? Current => Ambient.Value;
+    public static WriteBatch? Current => _current;
 
     /// <summary>
     /// Writes <paramref name="buffer"/> to <paramref name="inner"/> as one batch. Each caller owns one instance and
     /// never writes twice at once (a WebSocket serialises its sends), so the instance is reused for every write.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(Stream inner, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
         await RunAsync((inner, buffer), static async (state, token) =>
         {
@@ -42,25 +52,35 @@ public sealed class WriteBatch
     public ValueTask<FlushResult> FlushAsync(PipeWriter writer, CancellationToken cancellationToken) =>
         RunAsync(writer, static (w, token) => w.FlushAsync(token), cancellationToken);
 
-    /// <summary>Runs <paramref name="write"/> with this batch as the ambient one, then sends what the bottom layer held back.</summary>
+    /// <summary>Starts <paramref name="write"/> with this batch as the thread's current one, then sends what the bottom layer held back.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T> RunAsync<TState, T>(TState state, Func<TState, CancellationToken, ValueTask<T>> write, CancellationToken cancellationToken)
     {
-        if (Ambient.Value is not null)
+        if (_current is not null)
         {
             // Nested inside another batch (a stream stacked on a stream): the outer one sends.
             return await write(state, cancellationToken).ConfigureAwait(false);
         }
 
-        T result;
-        IBatchedWriter? writer;
-        Ambient.Value = this;
+        ValueTask<T> writing;
+        _current = this;
         try
         {
-            result = await write(state, cancellationToken).ConfigureAwait(false);
+            writing = write(state, cancellationToken);
         }
         finally
         {
-            Ambient.Value = null;
+            _current = null;
+        }
+
+        T result;
+        IBatchedWriter? writer;
+        try
+        {
+            result = await writing.ConfigureAwait(false);
+        }
+        finally
+        {
             writer = _writer;
             _writer = null;
         }

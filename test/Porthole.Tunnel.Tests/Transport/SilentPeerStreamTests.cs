@@ -112,11 +112,12 @@ public sealed class SilentPeerStreamTests
     [Fact]
     public async Task ManyStreams_AreCheckedASliceAtATime_SoSilentPeersAreFoundSpreadOverOnePeriod()
     {
-        // 32 streams start waiting at the same instant on silent peers. Their silence limit (2 s) passes for all of
-        // them at once, but each tick of the shared timer checks one slice of them: on a server, the keep-alive
-        // pings those checks send then leave spread over the period instead of in one burst (issue 7).
+        // 80 streams (more than the 64 a timer checks all at once) start waiting at the same instant on silent peers.
+        // Their silence limit (2 s) passes for all of them at once, but each tick of the shared timer checks one slice
+        // of them: on a server, the keep-alive pings those checks send then leave spread over the period instead of in
+        // one burst (issue 7).
         var time = new FakeTimeProvider();
-        await using var watched = await WatchedStreams.CreateAsync(32, time);
+        await using var watched = await WatchedStreams.CreateAsync(80, time);
         var reads = watched.Streams.Select(stream => stream.ReadAsync(new byte[16]).AsTask()).ToList();
         var period = TimeSpan.FromSeconds(0.5); // a quarter of the silence limit
         var tick = period / 16;
@@ -125,14 +126,14 @@ public sealed class SilentPeerStreamTests
         await Task.Delay(50);
         Assert.DoesNotContain(reads, read => read.IsCompleted);
 
-        // The first tick past the limit finds only its own slice's streams.
+        // The first tick past the limit finds only its own slice's streams (80 / 16 = 5).
         time.Advance(tick);
         var first = await CompletedAsync(reads, atLeast: 1);
-        Assert.InRange(first, 1, 4);
+        Assert.InRange(first, 1, 10);
 
         // Within one period, every slice has had its tick.
         time.Advance(period);
-        Assert.Equal(32, await CompletedAsync(reads, atLeast: 32));
+        Assert.Equal(80, await CompletedAsync(reads, atLeast: 80));
         foreach (var read in reads)
         {
             await Assert.ThrowsAsync<PeerSilentException>(() => read);
@@ -217,6 +218,24 @@ public sealed class SilentPeerStreamTests
     }
 
     /// <summary>Streams watched on one clock, each over a socket pair whose right end plays the peer.</summary>
+    [Fact]
+    public async Task AFewStreams_AreCheckedTogether_OncePerPeriod()
+    {
+        // A handful of watched streams (an agent's, a CLI's) share one tick per period: every tick wakes the thread
+        // pool, and sliced, a process holding three connections was woken sixteen times a second (docs/performance.md).
+        var time = new FakeTimeProvider();
+        await using var watched = await WatchedStreams.CreateAsync(8, time);
+        var reads = watched.Streams.Select(stream => stream.ReadAsync(new byte[16]).AsTask()).ToList();
+
+        // The check period is a quarter of the silence limit: ticks at 0.5, 1.0 and 1.5 s find nobody silent for 2 s; the one at 2.0 s finds all of them at once.
+        time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.DoesNotContain(reads, read => read.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Task.WhenAll(reads.Select(read => Assert.ThrowsAsync<PeerSilentException>(() => read.WaitAsync(Timeouts.Short))));
+    }
+
     private sealed class WatchedStreams : IAsyncDisposable
     {
         public List<SocketPair> Pairs { get; } = [];

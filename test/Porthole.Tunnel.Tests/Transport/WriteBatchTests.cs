@@ -91,6 +91,37 @@ public sealed class WriteBatchTests
         Assert.Equal(new byte[] { 1, 2, 3 }, received);
     }
 
+    [Fact]
+    public async Task ALayerThatWaitsMidFrame_LosesTheBatchButNotTheOrder()
+    {
+        // The batch is current only while the write runs synchronously. A layer that waits in the middle of a frame
+        // writes the rest outside it; the held first half must still leave first.
+        using var sockets = await SocketPair.CreateAsync();
+        var counted = new CountingStream(sockets.LeftStream);
+        await using var batching = new BatchingStream(counted);
+        var frame = RandomNumberGenerator.GetBytes(64 * 1024);
+
+        await new WriteBatch().WriteAsync(new WaitsMidWrite(batching), frame, CancellationToken.None);
+        var received = new byte[frame.Length];
+        await sockets.RightStream.ReadExactlyAsync(received).AsTask().WaitAsync(Timeouts.Test);
+
+        Assert.Equal(frame, received);
+        Assert.Equal(2, counted.Count);
+        Assert.Null(WriteBatch.Current);
+    }
+
+    /// <summary>A layer that writes the first half of what it is given, waits, then writes the second half.</summary>
+    private sealed class WaitsMidWrite(Stream inner) : LayeredStream(inner)
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var half = buffer.Length / 2;
+            await Inner.WriteAsync(buffer[..half], cancellationToken);
+            await Task.Yield();
+            await Inner.WriteAsync(buffer[half..], cancellationToken);
+        }
+    }
+
     private static async Task<byte[]> ReceiveMessageAsync(WebSocket socket, byte[] buffer, int length)
     {
         var count = 0;
