@@ -63,4 +63,30 @@ public sealed class TokenBucketsTests
         Assert.False(buckets.TryTake("guesser"));
         Assert.Equal(1, buckets.Available("address-0"));
     }
+
+    [Fact]
+    public void KeysThatAreAllRefilling_SurviveASweep_AndTheNextWaitsUntilTheyHaveDoubled()
+    {
+        var time = new FakeTimeProvider();
+        var buckets = new TokenBuckets(1, TimeSpan.FromMinutes(1), time);
+        for (var i = 0; i < 4096; i++)
+        {
+            Assert.True(buckets.TryTake("address-" + i));
+        }
+
+        // Nobody has refilled: the sweep at 4 096 keeps them all, and the attempts after it do not sweep again.
+        Assert.True(buckets.TryTake("address-4096"));
+        Assert.Equal(4097, buckets.KeyCount);
+        time.Advance(TimeSpan.FromMinutes(1));
+        for (var i = 4097; i < 8192; i++)
+        {
+            buckets.TryTake("address-" + i);
+        }
+
+        Assert.Equal(8192, buckets.KeyCount);
+
+        // At 8 192 the next sweep comes, and by now the first 4 097 have refilled.
+        Assert.True(buckets.TryTake("late"));
+        Assert.Equal(4096, buckets.KeyCount);
+    }
 }

@@ -36,6 +36,7 @@ public sealed class SessionHandler(
         }
     }
 
+    /// <summary>Answers one <c>open</c> and carries the session to its end.</summary>
     /// <param name="open">What the server asks for.</param>
     /// <param name="control">Where failures to open are reported.</param>
     /// <param name="deviceName">This agent's device, as the server's welcome named it: a session the kill switch ends says so.</param>

@@ -11,11 +11,15 @@ namespace Porthole.Server.Identity;
 /// <param name="time">The clock (a fake one in tests).</param>
 public sealed class TokenBuckets(int capacity, TimeSpan tokenEvery, TimeProvider time)
 {
-    /// <summary>How many keys are held before the full ones are swept out.</summary>
+    /// <summary>How many keys are held before the full ones are first swept out.</summary>
     private const int SweepAbove = 4096;
 
     private readonly Dictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+
+    // The next sweep waits until the keys have doubled since the last one: keys from many addresses that are all still
+    // refilling survive a sweep, and sweeping them again on every attempt would make each attempt cost them all.
+    private int _sweepAt = SweepAbove;
 
     /// <summary>How many keys are remembered (for tests).</summary>
     internal int KeyCount
@@ -50,9 +54,10 @@ public sealed class TokenBuckets(int capacity, TimeSpan tokenEvery, TimeProvider
                 return false;
             }
 
-            if (_buckets.Count >= SweepAbove)
+            if (_buckets.Count >= _sweepAt)
             {
                 Sweep(now);
+                _sweepAt = Math.Max(SweepAbove, 2 * _buckets.Count);
             }
 
             _buckets[key] = bucket with { Tokens = bucket.Tokens - 1 };
