@@ -48,10 +48,7 @@ public sealed class TokenBucketsTests
     {
         var time = new FakeTimeProvider();
         var buckets = new TokenBuckets(1, TimeSpan.FromMinutes(1), time);
-        for (var i = 0; i < 4095; i++)
-        {
-            Assert.True(buckets.TryTake("address-" + i));
-        }
+        TakeOneFromEachAddress(buckets, 0, 4095);
 
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.True(buckets.TryTake("guesser"));
@@ -69,24 +66,27 @@ public sealed class TokenBucketsTests
     {
         var time = new FakeTimeProvider();
         var buckets = new TokenBuckets(1, TimeSpan.FromMinutes(1), time);
-        for (var i = 0; i < 4096; i++)
-        {
-            Assert.True(buckets.TryTake("address-" + i));
-        }
+        TakeOneFromEachAddress(buckets, 0, 4096);
 
         // Nobody has refilled: the sweep at 4 096 keeps them all, and the attempts after it do not sweep again.
         Assert.True(buckets.TryTake("address-4096"));
         Assert.Equal(4097, buckets.KeyCount);
         time.Advance(TimeSpan.FromMinutes(1));
-        for (var i = 4097; i < 8192; i++)
-        {
-            buckets.TryTake("address-" + i);
-        }
+        TakeOneFromEachAddress(buckets, 4097, 8192);
 
         Assert.Equal(8192, buckets.KeyCount);
 
         // At 8 192 the next sweep comes, and by now the first 4 097 have refilled.
         Assert.True(buckets.TryTake("late"));
         Assert.Equal(4096, buckets.KeyCount);
+    }
+
+    /// <summary>Takes the one token of each of the addresses numbered <paramref name="from"/> to <paramref name="to"/> (exclusive), all new keys.</summary>
+    private static void TakeOneFromEachAddress(TokenBuckets buckets, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            Assert.True(buckets.TryTake("address-" + i));
+        }
     }
 }
