@@ -113,6 +113,14 @@ public sealed class PortholeServerOptions
     public ServerTransport Transport { get; set; } = ServerTransport.Auto;
 
     /// <summary>
+    /// On Porthole's own transport, who does TLS: <see cref="TransportTls.OpenSsl"/> (OpenSSL straight on each
+    /// connection's socket, the least CPU per byte), <see cref="TransportTls.SslStream"/> (.NET's) or
+    /// <see cref="TransportTls.Auto"/> (the default: OpenSSL where libssl 3 loads). Clients see the same certificate,
+    /// protocols and ALPN either way (docs/design/tls-data-plane.md, "OpenSSL on the socket").
+    /// </summary>
+    public TransportTls TransportTls { get; set; } = TransportTls.Auto;
+
+    /// <summary>
     /// On Porthole's own transport, the most threads busy relayed connections may hold at once; a busy
     /// connection that finds none free is read on the pool, as with Kestrel. <c>0</c>: four per core.
     /// </summary>

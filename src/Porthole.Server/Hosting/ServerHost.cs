@@ -122,6 +122,12 @@ public static class ServerHost
             Console.Out.WriteLine($"Connection transport: {transport}");
         }
 
+        if (app.Services.GetService<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>() is Transport.PortholeTransportFactory { TlsLibrary: { } tls }
+            && app.Services.GetService<TlsCertificateHolder>()?.Certificate is not null)
+        {
+            Console.Out.WriteLine($"Connection TLS: {tls}");
+        }
+
         foreach (var address in addresses)
         {
             Console.Out.WriteLine($"Listening on: {address}");

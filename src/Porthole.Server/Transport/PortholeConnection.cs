@@ -14,8 +14,8 @@ namespace Porthole.Server.Transport;
 
 /// <summary>
 /// One accepted connection of <see cref="PortholeTransportFactory"/>, handed to Kestrel already decrypted: the
-/// transport does TLS itself (an <see cref="SslStream"/> over <see cref="RawSocketStream"/>) and tells Kestrel about
-/// it through the same features Kestrel's own HTTPS layer sets, so HTTP/1.1 or HTTP/2, the scheme and the TLS checks
+/// transport does TLS itself (OpenSSL on the socket, or an <see cref="SslStream"/> over <see cref="RawSocketStream"/>;
+/// <see cref="ConnectionIo"/>) and tells Kestrel about it through the same features Kestrel's own HTTPS layer sets, so HTTP/1.1 or HTTP/2, the scheme and the TLS checks
 /// work as before. Kestrel reads and writes the connection's pipes; the transport fills and drains them.
 /// Once a request turns the connection into a relayed leg (<see cref="IHotPathFeature"/>), its input is read on a
 /// <see cref="HotThreads"/> thread while data flows, and the relay runs inline on that thread, as does the encryption
@@ -40,8 +40,8 @@ internal sealed class PortholeConnection : ConnectionContext,
     private readonly SwitchableScheduler _relayScheduler = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly Func<HotOutcome> _runHot;
-    private Stream _stream;
-    private SslStream? _tls;
+    private ConnectionIo _io;
+    private ITlsDetails? _tls;
     private Task _receiving = Task.CompletedTask;
     private Task _sending = Task.CompletedTask;
     private volatile bool _hot;
@@ -53,8 +53,8 @@ internal sealed class PortholeConnection : ConnectionContext,
         _socket = socket;
         _shared = shared;
         _readiness = shared.Reactor.Register((int)socket.Handle);
-        _raw = new RawSocketStream((int)socket.Handle, _readiness);
-        _stream = _raw;
+        _raw = new RawSocketStream((int)socket.Handle, _readiness) { ReadsDirect = true };
+        _io = new PlainConnectionIo(_raw);
         ConnectionId = "P" + Interlocked.Increment(ref _lastId).ToString("X", System.Globalization.CultureInfo.InvariantCulture);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
@@ -100,43 +100,76 @@ internal sealed class PortholeConnection : ConnectionContext,
     /// Completes the TLS handshake (when the endpoint has TLS) and starts moving bytes; false when the handshake failed
     /// or timed out, in which case the connection is closed.
     /// </summary>
-    public async Task<bool> StartAsync(SslServerAuthenticationOptions? tls, TimeSpan handshakeTimeout)
+    public async Task<bool> StartAsync(ConnectionTls? tls, TimeSpan handshakeTimeout)
     {
         ConnectionClosed = _closed.Token;
         if (tls is not null)
         {
-            var stream = new SslStream(_raw, leaveInnerStreamOpen: true);
             try
             {
                 using var timeout = new CancellationTokenSource(handshakeTimeout);
-                await stream.AuthenticateAsServerAsync(tls, timeout.Token).ConfigureAwait(false);
+                _io = await HandshakeAsync(tls, timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or SocketException)
+            catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or SocketException or ObjectDisposedException)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
                 CloseSocket();
                 return false;
             }
 
-            _tls = stream;
-            _stream = stream;
+            _tls = (ITlsDetails)_io;
             Features.Set<ITlsConnectionFeature>(this);
             Features.Set<ITlsHandshakeFeature>(this);
             Features.Set<ITlsApplicationProtocolFeature>(this);
-            Features.Set<ISslStreamFeature>(this);
+            if (_tls.SslStream is not null)
+            {
+                Features.Set<ISslStreamFeature>(this);
+            }
         }
 
-        _raw.ReadsDirect = _tls is null;
         _receiving = ReceiveAsync();
         _sending = SendAsync();
         return true;
+    }
+
+    /// <summary>The server's side of the handshake, by OpenSSL on the socket or by an <see cref="SslStream"/>.</summary>
+    private async Task<ConnectionIo> HandshakeAsync(ConnectionTls tls, CancellationToken cancellationToken)
+    {
+        if (tls.OpenSsl is { } context)
+        {
+            // OpenSSL reads and writes the descriptor itself, and must not block in it.
+            _socket.Blocking = false;
+            var session = new Tls.OpenSslSession(context, (int)_socket.Handle, _readiness);
+            try
+            {
+                await session.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                return session;
+            }
+            catch
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        _raw.ReadsDirect = false;
+        var stream = new SslStream(_raw, leaveInnerStreamOpen: true);
+        try
+        {
+            await stream.AuthenticateAsServerAsync(tls.SslStreamOptions, cancellationToken).ConfigureAwait(false);
+            return new SslStreamConnectionIo(_raw, stream);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Switches the connection to the hot path: from its next input on, see the type.</summary>
     public void UseHotPath()
     {
         _relayScheduler.RunInline = true;
-        _raw.WakeInline = true;
+        _io.WakeInline = true;
         _hot = true;
     }
 
@@ -149,7 +182,7 @@ internal sealed class PortholeConnection : ConnectionContext,
             while (true)
             {
                 // At rest: wait on the reactor holding no buffer (SslStream forwards a zero-byte read as one).
-                await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                await _io.WaitForInputAsync().ConfigureAwait(false);
 
                 HotOutcome outcome;
                 if (_hot && _shared.HotThreads.TryRun(_runHot, out var running))
@@ -191,7 +224,7 @@ internal sealed class PortholeConnection : ConnectionContext,
     private async ValueTask<HotOutcome> ReceiveOnceAsync(PipeWriter writer)
     {
         var memory = writer.GetMemory(MinimumRead);
-        var read = await _stream.ReadAsync(memory).ConfigureAwait(false);
+        var read = await _io.ReadAsync(memory).ConfigureAwait(false);
         if (read == 0)
         {
             return HotOutcome.Finished;
@@ -213,7 +246,7 @@ internal sealed class PortholeConnection : ConnectionContext,
             while (true)
             {
                 var memory = writer.GetMemory(MinimumRead);
-                var read = _stream.Read(memory.Span);
+                var read = _io.Read(memory.Span);
                 if (read == 0)
                 {
                     return HotOutcome.Finished;
@@ -240,8 +273,8 @@ internal sealed class PortholeConnection : ConnectionContext,
                     return HotOutcome.Finished;
                 }
 
-                // A full read may have left decrypted records behind in the SslStream: read again at once.
-                if (read < memory.Length && !_raw.WaitForInput(HotThreads.QuietMilliseconds))
+                // A full read may have left decrypted records behind in the TLS layer: read again at once.
+                if (read < memory.Length && !_io.WaitForInput(HotThreads.QuietMilliseconds))
                 {
                     return HotOutcome.Idle;
                 }
@@ -264,7 +297,7 @@ internal sealed class PortholeConnection : ConnectionContext,
                 var buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
-                    var sent = Send(buffer);
+                    var sent = _io.SendAsync(buffer);
                     if (!sent.IsCompletedSuccessfully)
                     {
                         await sent.ConfigureAwait(false);
@@ -279,9 +312,9 @@ internal sealed class PortholeConnection : ConnectionContext,
             }
 
             // Kestrel is done writing: say so to the peer (close_notify, then FIN), as its own transport would.
-            if (_tls is not null && Volatile.Read(ref _aborted) == 0)
+            if (Volatile.Read(ref _aborted) == 0)
             {
-                await _tls.ShutdownAsync().ConfigureAwait(false);
+                await _io.ShutdownAsync().ConfigureAwait(false);
             }
 
             if (Volatile.Read(ref _aborted) == 0)
@@ -297,30 +330,6 @@ internal sealed class PortholeConnection : ConnectionContext,
         {
             await reader.CompleteAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Sends one flush's bytes on the writer's thread; completes once the socket has taken them all.</summary>
-    private ValueTask Send(ReadOnlySequence<byte> buffer)
-    {
-        if (_tls is null)
-        {
-            // Plain: each block goes from the pipe to the socket as it is (blocks are large, a flush has one or two).
-            foreach (var segment in buffer)
-            {
-                _raw.Write(segment.Span);
-            }
-
-            return _raw.WhenSentAsync();
-        }
-
-        // Encrypted here; the records of one flush leave in one send.
-        _raw.BeginBatch();
-        foreach (var segment in buffer)
-        {
-            _tls.Write(segment.Span);
-        }
-
-        return _raw.EndBatchAsync();
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
@@ -351,13 +360,8 @@ internal sealed class PortholeConnection : ConnectionContext,
         ShutdownSocket();
         await _receiving.ConfigureAwait(false);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
-        if (_tls is not null)
-        {
-            await _tls.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await _io.DisposeAsync().ConfigureAwait(false);
         CloseSocket();
-        _raw.Dispose();
         ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
     }
 
@@ -379,7 +383,7 @@ internal sealed class PortholeConnection : ConnectionContext,
 
         // Before the descriptor can be reused: no reactor event and no send may name it after this.
         _readiness.Dispose();
-        _raw.Detach();
+        _io.Detach();
         _socket.Dispose();
     }
 
@@ -388,29 +392,29 @@ internal sealed class PortholeConnection : ConnectionContext,
 
     public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult<X509Certificate2?>(null);
 
-    public SslProtocols Protocol => _tls!.SslProtocol;
+    public SslProtocols Protocol => _tls!.Protocol;
 
     public TlsCipherSuite? NegotiatedCipherSuite => _tls!.NegotiatedCipherSuite;
 
-    public string HostName => _tls!.TargetHostName;
+    public string HostName => _tls!.HostName;
 
 #pragma warning disable SYSLIB0058 // The obsolete members are part of the interface Kestrel's features implement.
-    public CipherAlgorithmType CipherAlgorithm => _tls!.CipherAlgorithm;
+    public CipherAlgorithmType CipherAlgorithm => _tls!.SslStream?.CipherAlgorithm ?? Tls.LegacyCipherDetails.Cipher(NegotiatedCipherSuite);
 
-    public int CipherStrength => _tls!.CipherStrength;
+    public int CipherStrength => _tls!.SslStream?.CipherStrength ?? Tls.LegacyCipherDetails.CipherStrength(NegotiatedCipherSuite);
 
-    public HashAlgorithmType HashAlgorithm => _tls!.HashAlgorithm;
+    public HashAlgorithmType HashAlgorithm => _tls!.SslStream?.HashAlgorithm ?? Tls.LegacyCipherDetails.Hash(NegotiatedCipherSuite);
 
-    public int HashStrength => _tls!.HashStrength;
+    public int HashStrength => _tls!.SslStream?.HashStrength ?? 0;
 
-    public ExchangeAlgorithmType KeyExchangeAlgorithm => _tls!.KeyExchangeAlgorithm;
+    public ExchangeAlgorithmType KeyExchangeAlgorithm => _tls!.SslStream?.KeyExchangeAlgorithm ?? ExchangeAlgorithmType.None;
 
-    public int KeyExchangeStrength => _tls!.KeyExchangeStrength;
+    public int KeyExchangeStrength => _tls!.SslStream?.KeyExchangeStrength ?? 0;
 #pragma warning restore SYSLIB0058
 
-    public ReadOnlyMemory<byte> ApplicationProtocol => _tls!.NegotiatedApplicationProtocol.Protocol;
+    public ReadOnlyMemory<byte> ApplicationProtocol => _tls!.ApplicationProtocol;
 
-    public SslStream SslStream => _tls!;
+    public SslStream SslStream => _tls!.SslStream!;
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {

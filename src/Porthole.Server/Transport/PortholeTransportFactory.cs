@@ -19,6 +19,7 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
 {
     private readonly TransportShared _shared;
     private readonly SslStreamCertificateContext? _certificate;
+    private readonly Tls.OpenSslServerContext? _openSsl;
     private readonly TimeSpan _handshakeTimeout;
 
     public PortholeTransportFactory(IOptions<PortholeServerOptions> options, TlsCertificateHolder certificate, IMemoryPoolFactory<byte>? memoryPools = null)
@@ -29,8 +30,22 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
         var maximum = settings.TransportHotThreads > 0 ? settings.TransportHotThreads : 4 * Environment.ProcessorCount;
         _shared = new TransportShared(pool, blockSize, new HotThreads(maximum), new Reactor());
         _certificate = certificate.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null) : null;
+        _openSsl = _certificate is not null && UsesOpenSsl(settings.TransportTls) ? Tls.OpenSslServerContext.Create(_certificate) : null;
         _handshakeTimeout = settings.TlsHandshakeTimeout;
     }
+
+    /// <summary>Who does TLS, as <c>Porthole:TransportTls</c> asks: <c>OpenSsl</c> insists, <c>Auto</c> takes it where libssl 3 loads.</summary>
+    private static bool UsesOpenSsl(TransportTls setting) => setting switch
+    {
+        TransportTls.OpenSsl when !Tls.OpenSslServerContext.IsSupported =>
+            throw new InvalidOperationException("Porthole:TransportTls=OpenSsl needs libssl.so.3, which cannot be loaded here; use Auto or SslStream."),
+        TransportTls.OpenSsl => true,
+        TransportTls.Auto => Tls.OpenSslServerContext.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>Who does TLS on this transport's TLS endpoints: "OpenSSL" or "SslStream".</summary>
+    public string TlsLibrary => _openSsl is null ? "SslStream" : "OpenSSL";
 
     public bool CanBind(EndPoint endpoint) => endpoint is PortholeEndPoint;
 
@@ -65,7 +80,7 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
         }
 
         var bound = new PortholeEndPoint((IPEndPoint)socket.LocalEndPoint!, porthole.Tls);
-        var listener = new Listener(socket, bound, porthole.Tls ? ServerOptions : null, this);
+        var listener = new Listener(socket, bound, porthole.Tls ? new ConnectionTls(ServerOptions, _openSsl) : null, this);
         return ValueTask.FromResult<IConnectionListener>(listener);
     }
 
@@ -83,12 +98,12 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
     private sealed class Listener : IConnectionListener
     {
         private readonly Socket _socket;
-        private readonly SslServerAuthenticationOptions? _tls;
+        private readonly ConnectionTls? _tls;
         private readonly PortholeTransportFactory _factory;
         private readonly Channel<PortholeConnection> _ready = Channel.CreateUnbounded<PortholeConnection>(new UnboundedChannelOptions { SingleReader = false });
         private readonly Task _accepting;
 
-        public Listener(Socket socket, PortholeEndPoint endpoint, SslServerAuthenticationOptions? tls, PortholeTransportFactory factory)
+        public Listener(Socket socket, PortholeEndPoint endpoint, ConnectionTls? tls, PortholeTransportFactory factory)
         {
             _socket = socket;
             EndPoint = endpoint;
