@@ -4,8 +4,11 @@ using Xunit.Abstractions;
 
 namespace Porthole.FunctionalTests;
 
-/// <summary>The server on Porthole's own transport (<c>Porthole:Transport=Porthole</c>), and where it is the default.</summary>
-public sealed class OwnTransportTests(ITestOutputHelper output) : TransportTests("Porthole", output)
+/// <summary>
+/// The server on Porthole's own transport (<c>Porthole:Transport=Porthole</c>) with OpenSSL on the socket
+/// (<c>Porthole:TransportTls=OpenSsl</c>), and where each is the default.
+/// </summary>
+public sealed class OwnTransportTests(ITestOutputHelper output) : TransportTests("Porthole", output, ("OpenSsl", "OpenSSL"))
 {
     [Fact]
     public async Task Server_RefusesToStart_OnAHostNameItCannotListenOn()
@@ -32,4 +35,18 @@ public sealed class OwnTransportTests(ITestOutputHelper output) : TransportTests
 
         Assert.Equal(runs ? "Connection transport: Porthole" : "Connection transport: Kestrel (Porthole's own transport runs on Linux x86-64 only)", line);
     }
+
+    [Fact]
+    public async Task OpenSsl_IsTheDefaultTls_WhereLibssl3Loads()
+    {
+        using var directory = new TempDirectory();
+        await using var server = ProcessRunner.Start(Binaries.Server, ["--urls", "https://127.0.0.1:0", "--data-dir", directory.Path]);
+
+        var line = await server.WaitForLineAsync(l => l.StartsWith("Connection TLS: ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libssl.so.3", out _) ? "Connection TLS: OpenSSL" : "Connection TLS: SslStream", line);
+    }
 }
+
+/// <summary>The own transport with .NET's <c>SslStream</c> doing TLS (<c>Porthole:TransportTls=SslStream</c>), where libssl 3 is missing.</summary>
+public sealed class OwnTransportSslStreamTests(ITestOutputHelper output) : TransportTests("Porthole", output, ("SslStream", "SslStream"));

@@ -7,18 +7,22 @@ namespace Porthole.FunctionalTests;
 
 /// <summary>
 /// What the server must do on either of its connection transports (<c>Porthole:Transport</c>;
-/// docs/design/tls-data-plane.md): the same HTTPS, TLS rules and sessions, plain and over TLS.
+/// docs/design/tls-data-plane.md), and on the own one with either TLS library (<c>Porthole:TransportTls</c>): the same
+/// HTTPS, TLS rules and sessions, plain and over TLS.
 /// </summary>
 public abstract class TransportTests : IAsyncLifetime
 {
     private readonly string _transport;
+    private readonly string? _tlsLibrary;
     private readonly ITestOutputHelper _output;
     private readonly PortholeStack _stack;
 
-    protected TransportTests(string transport, ITestOutputHelper output)
+    /// <param name="tls">On the own transport: the <c>Porthole:TransportTls</c> to force, and the library it must report.</param>
+    protected TransportTests(string transport, ITestOutputHelper output, (string Setting, string Reported)? tls = null)
     {
-        (_transport, _output) = (transport, output);
-        _stack = new() { ServerArguments = ["--Porthole:Transport=" + transport, "--Porthole:MaxSessionsPerUser=100", "--Porthole:MaxSessionsPerDevice=100"] };
+        (_transport, _tlsLibrary, _output) = (transport, tls?.Reported, output);
+        string[] arguments = ["--Porthole:Transport=" + transport, "--Porthole:MaxSessionsPerUser=100", "--Porthole:MaxSessionsPerDevice=100"];
+        _stack = new() { ServerArguments = tls is { } chosen ? [.. arguments, "--Porthole:TransportTls=" + chosen.Setting] : arguments };
     }
 
     public Task InitializeAsync() => _stack.InitializeAsync();
@@ -29,6 +33,11 @@ public abstract class TransportTests : IAsyncLifetime
     public async Task Server_ListsItsAddressAsHttps_AndAnswersOverHttp11AndHttp2()
     {
         Assert.Contains("Connection transport: " + _transport, _stack.Server.StandardOutputLines);
+        if (_tlsLibrary is not null)
+        {
+            Assert.Contains("Connection TLS: " + _tlsLibrary, _stack.Server.StandardOutputLines);
+        }
+
         Assert.Equal("https", _stack.ServerUrl.Scheme);
         foreach (var (flag, version) in new[] { ("--http1.1", "1.1"), ("--http2", "2") })
         {

@@ -138,7 +138,7 @@ internal sealed class PortholeConnection : ConnectionContext,
         {
             // OpenSSL reads and writes the descriptor itself, and must not block in it.
             _socket.Blocking = false;
-            var session = new Tls.OpenSslSession(context, (int)_socket.Handle, _readiness);
+            var session = new Tls.OpenSslSession(context, (int)_socket.Handle, _readiness, _raw);
             try
             {
                 await session.HandshakeAsync(cancellationToken).ConfigureAwait(false);

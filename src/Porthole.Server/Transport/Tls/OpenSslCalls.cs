@@ -121,6 +121,43 @@ internal static unsafe partial class OpenSslCalls
     [LibraryImport(LibSsl)]
     public static partial void SSL_get0_alpn_selected(nint ssl, byte** data, uint* length);
 
+    [LibraryImport(LibSsl)]
+    public static partial void SSL_set_bio(nint ssl, nint readBio, nint writeBio);
+
+    // BIO_CTRL_FLUSH; BIO_TYPE_SOURCE_SINK
+    public const int BioControlFlush = 11;
+    public const int BioTypeSourceSink = 0x0400;
+
+    [LibraryImport(LibCrypto)]
+    public static partial int BIO_get_new_index();
+
+    [LibraryImport(LibCrypto)]
+    public static partial nint BIO_meth_new(int type, byte* name);
+
+    [LibraryImport(LibCrypto)]
+    public static partial int BIO_meth_set_write(nint method, delegate* unmanaged<nint, byte*, int, int> write);
+
+    [LibraryImport(LibCrypto)]
+    public static partial int BIO_meth_set_ctrl(nint method, delegate* unmanaged<nint, int, long, nint, long> control);
+
+    [LibraryImport(LibCrypto)]
+    public static partial nint BIO_new(nint method);
+
+    [LibraryImport(LibCrypto)]
+    public static partial int BIO_free(nint bio);
+
+    [LibraryImport(LibCrypto)]
+    public static partial void BIO_set_data(nint bio, nint data);
+
+    [LibraryImport(LibCrypto)]
+    public static partial nint BIO_get_data(nint bio);
+
+    [LibraryImport(LibCrypto)]
+    public static partial void BIO_set_init(nint bio, int init);
+
+    [LibraryImport(LibCrypto)]
+    public static partial nint BIO_new_socket(int fd, int closeFlag);
+
     [LibraryImport(LibCrypto)]
     public static partial nint d2i_X509(nint reuse, byte** data, long length);
 

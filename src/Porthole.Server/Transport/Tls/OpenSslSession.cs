@@ -7,10 +7,11 @@ using static Porthole.Server.Transport.Tls.OpenSslCalls;
 namespace Porthole.Server.Transport.Tls;
 
 /// <summary>
-/// One TLS connection done by OpenSSL straight on the socket's descriptor (<c>SSL_set_fd</c>, read-ahead): records
-/// go from the kernel into OpenSSL's buffer and are decrypted into the caller's, and are encrypted and sent from
-/// OpenSSL's buffer, with no memory BIO and no copy of ours in between (docs/design/tls-data-plane.md, "OpenSSL on the
-/// socket"). The socket is non-blocking: waits happen outside OpenSSL, in <c>poll</c> on a hot thread or on the
+/// One TLS connection done by OpenSSL on the socket's descriptor: records go from the kernel into OpenSSL's buffer
+/// (a socket BIO with read-ahead) and are decrypted into the caller's, with no memory BIO and no copy of ours in
+/// between; records it encrypts go into the <see cref="RawSocketStream"/>'s send batch (<see cref="SendBatchBio"/>), so
+/// a flush leaves in one send and a full socket queues rather than fails (docs/design/tls-data-plane.md, "OpenSSL on
+/// the socket"). The socket is non-blocking: waits happen outside OpenSSL, in <c>poll</c> on a hot thread or on the
 /// reactor, and never while holding the session's lock, which every OpenSSL call takes (an <c>SSL*</c> must not be used
 /// by two threads at once, and a reader and a relaying writer may both want it).
 /// </summary>
@@ -21,23 +22,42 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
 
     private readonly int _fd;
     private readonly Reactor.Registration _readiness;
+    private readonly RawSocketStream _raw;
     private readonly Lock _gate = new();
+    private GCHandle _sendTarget;
     private nint _ssl;
 
-    public OpenSslSession(OpenSslServerContext context, int fd, Reactor.Registration readiness)
+    public OpenSslSession(OpenSslServerContext context, int fd, Reactor.Registration readiness, RawSocketStream raw)
     {
-        (_fd, _readiness) = (fd, readiness);
+        (_fd, _readiness, _raw) = (fd, readiness, raw);
         ERR_clear_error();
         _ssl = SSL_new(context.Handle);
-        if (_ssl == 0 || SSL_set_fd(_ssl, fd) != 1)
+        var receive = _ssl == 0 ? 0 : BIO_new_socket(fd, 0);
+        if (receive == 0)
         {
             var reason = TakeError("no reason given");
             Free();
             throw new IOException("OpenSSL could not start a TLS session: " + reason);
         }
 
+        nint send;
+        try
+        {
+            send = SendBatchBio.Create(raw, out _sendTarget);
+        }
+        catch
+        {
+            BIO_free(receive);
+            Free();
+            throw;
+        }
+
+        // The session owns both BIOs from here on and frees them with itself.
+        SSL_set_bio(_ssl, receive, send);
         SSL_set_accept_state(_ssl);
     }
+
+    public override bool WakeInline { get => _raw.WakeInline; set => _raw.WakeInline = value; }
 
     public SslProtocols Protocol { get; private set; }
 
@@ -119,7 +139,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
                 return read;
             }
 
-            await (error == ErrorWantWrite ? _readiness.WhenWritable() : _readiness.WhenReadable(WakeInline)).ConfigureAwait(false);
+            await _readiness.WhenReadable(WakeInline).ConfigureAwait(false);
         }
     }
 
@@ -133,14 +153,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
                 return read;
             }
 
-            if (error == ErrorWantWrite)
-            {
-                SocketCalls.WaitWritable(_fd, -1);
-            }
-            else
-            {
-                SocketCalls.WaitReadable(_fd, -1);
-            }
+            SocketCalls.WaitReadable(_fd, -1);
         }
     }
 
@@ -205,60 +218,34 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     }
 
     /// <summary>
-    /// Encrypts and sends <paramref name="buffer"/>. A full socket is waited out in <c>poll</c> on a hot thread (as
-    /// <see cref="RawSocketStream"/> does), otherwise on the reactor; completes once OpenSSL has sent every record.
+    /// Encrypts <paramref name="buffer"/> into the send batch and sends it: one send for the flush, a full socket waited
+    /// out in <c>poll</c> on a hot thread and queued otherwise (<see cref="RawSocketStream"/>).
     /// </summary>
     public override ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
-        var remaining = buffer;
-        foreach (var segment in buffer)
+        _raw.BeginBatch();
+        try
         {
-            var sent = 0;
-            while (sent < segment.Length)
+            foreach (var segment in buffer)
             {
-                var now = TryWrite(segment.Span[sent..], out var error);
-                if (now > 0)
+                for (var sent = 0; sent < segment.Length;)
                 {
-                    sent += now;
-                    continue;
+                    sent += Write(segment.Span[sent..]);
                 }
-
-                if (error == ErrorWantWrite && HotThreads.OnHotThread && SocketCalls.WaitWritable(_fd, HotThreads.QuietMilliseconds))
-                {
-                    continue;
-                }
-
-                return SendLaterAsync(remaining.Slice(sent), error);
-            }
-
-            remaining = remaining.Slice(segment.Length);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private async ValueTask SendLaterAsync(ReadOnlySequence<byte> rest, int error)
-    {
-        foreach (var segment in rest)
-        {
-            var sent = 0;
-            while (sent < segment.Length)
-            {
-                if (error != ErrorNone)
-                {
-                    await (error == ErrorWantRead ? _readiness.WhenReadable(inline: false) : _readiness.WhenWritable()).ConfigureAwait(false);
-                }
-
-                var now = TryWrite(segment.Span[sent..], out error);
-                sent += Math.Max(now, 0);
             }
         }
+        finally
+        {
+            // What was encrypted goes out even if a later record failed, as under SslStream.
+            _ = _raw.EndBatchAsync();
+        }
+
+        return _raw.WhenSentAsync();
     }
 
-    /// <summary>Encrypts and sends at most one record from <paramref name="source"/>; bytes taken, or 0 and why it must wait.</summary>
-    private unsafe int TryWrite(ReadOnlySpan<byte> source, out int error)
+    /// <summary>Encrypts at most one record from <paramref name="source"/> into the send batch; bytes taken.</summary>
+    private unsafe int Write(ReadOnlySpan<byte> source)
     {
-        error = ErrorNone;
         var length = Math.Min(source.Length, RecordSize);
         fixed (byte* start = source)
         {
@@ -272,12 +259,8 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
                     return (int)written;
                 }
 
-                error = SSL_get_error(_ssl, 0);
-                if (error is ErrorWantWrite or ErrorWantRead)
-                {
-                    return 0;
-                }
-
+                // The send BIO never asks to be retried: a failure here is the connection's.
+                var error = SSL_get_error(_ssl, 0);
                 throw new IOException("TLS send failed: " + TakeError(error == ErrorSyscall ? "the connection ended" : $"error {error}"));
             }
         }
@@ -296,15 +279,20 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
             }
         }
 
-        return ValueTask.CompletedTask;
+        return _raw.WhenSentAsync();
     }
 
-    /// <summary>Frees the session; every call after this fails as on a closed connection. Before the descriptor is closed.</summary>
-    public override void Detach() => Free();
+    /// <summary>Frees the session and stops the sends; every call after this fails as on a closed connection.</summary>
+    public override void Detach()
+    {
+        Free();
+        _raw.Detach();
+    }
 
     public override ValueTask DisposeAsync()
     {
         Free();
+        _raw.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -316,6 +304,11 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
             {
                 SSL_free(_ssl);
                 _ssl = 0;
+            }
+
+            if (_sendTarget.IsAllocated)
+            {
+                _sendTarget.Free();
             }
         }
     }
