@@ -36,6 +36,23 @@ public sealed class OwnTransportTests(ITestOutputHelper output) : TransportTests
         Assert.Equal(runs ? "Connection transport: Porthole" : "Connection transport: Kestrel (Porthole's own transport runs on Linux x86-64 only)", line);
     }
 
+    [Theory]
+    [InlineData("-tls1_3", "Ciphersuite: TLS_AES_128_GCM_SHA256")]
+    [InlineData("-tls1_2", "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256")]
+    public async Task OpenSsl_PicksAes128Gcm_OverTheClientsOwnFirstChoice(string version, string expected)
+    {
+        // OpenSSL's client offers AES-256-GCM first; the server's order decides.
+        using var directory = new TempDirectory();
+        await using var server = ProcessRunner.Start(Binaries.Server, ["--urls", "https://127.0.0.1:0", "--data-dir", directory.Path, "--Porthole:TransportTls=OpenSsl"]);
+        var listening = await server.WaitForLineAsync(l => l.StartsWith("Listening on: https://", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var port = new Uri(listening["Listening on: ".Length..]).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var result = await ProcessRunner.RunAsync("openssl", ["s_client", "-connect", "127.0.0.1:" + port, version, "-brief", "-no_ign_eof"], stdin: "", timeout: TimeSpan.FromSeconds(20));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(expected, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OpenSsl_IsTheDefaultTls_WhereLibssl3Loads()
     {

@@ -12,8 +12,8 @@ namespace Porthole.Server.Transport;
 /// </summary>
 internal abstract class ConnectionIo : IAsyncDisposable
 {
-    /// <summary>Whether a wait on the reactor is woken on the reactor thread itself (a connection on the hot path).</summary>
-    public virtual bool WakeInline { get; set; }
+    /// <summary>The connection carries a relay from now on: a wait on the reactor is woken on the reactor thread itself.</summary>
+    public abstract void UseHotPath();
 
     /// <summary>Waits, holding no buffer, until input (or its end) is there.</summary>
     public abstract ValueTask WaitForInputAsync();
@@ -57,7 +57,7 @@ internal interface ITlsDetails
 /// <summary>A plain connection (TLS terminated in front): reads go straight into the pipe's block, blocks are sent as they are.</summary>
 internal sealed class PlainConnectionIo(RawSocketStream raw) : ConnectionIo
 {
-    public override bool WakeInline { get => raw.WakeInline; set => raw.WakeInline = value; }
+    public override void UseHotPath() => raw.WakeInline = true;
 
     public override async ValueTask WaitForInputAsync() => await raw.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
 
@@ -90,7 +90,7 @@ internal sealed class PlainConnectionIo(RawSocketStream raw) : ConnectionIo
 /// <summary>TLS by <see cref="System.Net.Security.SslStream"/> over <see cref="RawSocketStream"/>'s read-ahead and send batches.</summary>
 internal sealed class SslStreamConnectionIo(RawSocketStream raw, SslStream tls) : ConnectionIo, ITlsDetails
 {
-    public override bool WakeInline { get => raw.WakeInline; set => raw.WakeInline = value; }
+    public override void UseHotPath() => raw.WakeInline = true;
 
     public SslProtocols Protocol => tls.SslProtocol;
 

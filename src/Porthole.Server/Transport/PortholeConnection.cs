@@ -169,7 +169,7 @@ internal sealed class PortholeConnection : ConnectionContext,
     public void UseHotPath()
     {
         _relayScheduler.RunInline = true;
-        _io.WakeInline = true;
+        _io.UseHotPath();
         _hot = true;
     }
 

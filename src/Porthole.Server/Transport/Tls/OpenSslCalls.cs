@@ -58,6 +58,12 @@ internal static unsafe partial class OpenSslCalls
     [LibraryImport(LibSsl)]
     public static partial ulong SSL_CTX_set_options(nint context, ulong options);
 
+    [LibraryImport(LibSsl, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SSL_CTX_set_cipher_list(nint context, string ciphers);
+
+    [LibraryImport(LibSsl, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SSL_CTX_set_ciphersuites(nint context, string suites);
+
     [LibraryImport(LibSsl)]
     public static partial int SSL_CTX_use_certificate(nint context, nint certificate);
 
@@ -68,7 +74,7 @@ internal static unsafe partial class OpenSslCalls
     public static partial int SSL_CTX_check_private_key(nint context);
 
     [LibraryImport(LibSsl)]
-    public static partial void SSL_CTX_set_default_read_buffer_len(nint context, nuint length);
+    public static partial void SSL_set_default_read_buffer_len(nint ssl, nuint length);
 
     [LibraryImport(LibSsl)]
     public static partial void SSL_CTX_set_alpn_select_cb(nint context, delegate* unmanaged<nint, byte**, byte*, byte*, uint, nint, int> callback, nint argument);
