@@ -17,12 +17,7 @@ public sealed class RawSocketStreamTests : IDisposable
 
     public RawSocketStreamTests()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        _peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _peer.Connect(listener.LocalEndPoint!);
-        _ours = listener.Accept();
+        (_ours, _peer) = LoopbackPair.Connect();
         _readiness = SharedReactor.Register((int)_ours.Handle);
         _stream = new RawSocketStream((int)_ours.Handle, _readiness);
     }
