@@ -15,8 +15,8 @@ namespace Porthole.Server.Transport;
 /// <summary>
 /// One accepted connection of <see cref="PortholeTransportFactory"/>, handed to Kestrel already decrypted: the
 /// transport does TLS itself (OpenSSL on the socket, or an <see cref="SslStream"/> over <see cref="RawSocketStream"/>;
-/// <see cref="ConnectionIo"/>) and tells Kestrel about it through the same features Kestrel's own HTTPS layer sets, so HTTP/1.1 or HTTP/2, the scheme and the TLS checks
-/// work as before. Kestrel reads and writes the connection's pipes; the transport fills and drains them.
+/// <see cref="ConnectionIo"/>) and tells Kestrel about it through the same features Kestrel's own HTTPS layer sets,
+/// so HTTP/1.1 or HTTP/2, the scheme and the TLS checks work as before. Kestrel reads and writes the connection's pipes; the transport fills and drains them.
 /// Once a request turns the connection into a relayed leg (<see cref="IHotPathFeature"/>), its input is read on a
 /// <see cref="HotThreads"/> thread while data flows, and the relay runs inline on that thread, as does the encryption
 /// of whatever the relay writes to another such connection.
@@ -181,7 +181,7 @@ internal sealed class PortholeConnection : ConnectionContext,
         {
             while (true)
             {
-                // At rest: wait on the reactor holding no buffer (SslStream forwards a zero-byte read as one).
+                // At rest: wait on the reactor holding no buffer.
                 await _io.WaitForInputAsync().ConfigureAwait(false);
 
                 HotOutcome outcome;
