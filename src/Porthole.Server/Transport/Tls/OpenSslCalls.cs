@@ -13,7 +13,6 @@ internal static unsafe partial class OpenSslCalls
 
     // SSL_get_error
     public const int ErrorNone = 0;
-    public const int ErrorSsl = 1;
     public const int ErrorWantRead = 2;
     public const int ErrorWantWrite = 3;
     public const int ErrorSyscall = 5;
@@ -87,9 +86,6 @@ internal static unsafe partial class OpenSslCalls
 
     [LibraryImport(LibSsl)]
     public static partial void SSL_free(nint ssl);
-
-    [LibraryImport(LibSsl)]
-    public static partial int SSL_set_fd(nint ssl, int fd);
 
     [LibraryImport(LibSsl)]
     public static partial void SSL_set_accept_state(nint ssl);
