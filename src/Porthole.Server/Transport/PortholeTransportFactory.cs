@@ -30,7 +30,7 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
         var maximum = settings.TransportHotThreads > 0 ? settings.TransportHotThreads : 4 * Environment.ProcessorCount;
         _shared = new TransportShared(pool, blockSize, new HotThreads(maximum), new Reactor());
         _certificate = certificate.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null) : null;
-        _openSsl = _certificate is not null && UsesOpenSsl(settings.TransportTls) ? Tls.OpenSslServerContext.Create(_certificate) : null;
+        _openSsl = _certificate is not null && UsesOpenSsl(settings.TransportTls) ? CreateOpenSsl(_certificate, settings.TransportTls) : null;
         _handshakeTimeout = settings.TlsHandshakeTimeout;
     }
 
@@ -43,6 +43,22 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
         TransportTls.Auto => Tls.OpenSslServerContext.IsSupported,
         _ => false,
     };
+
+    /// <summary>
+    /// The OpenSSL context; under <c>Auto</c>, none (so <see cref="SslStream"/>) when the libssl that loads lacks a call
+    /// the transport makes, an OpenSSL older than 3 under the same file name, say. <c>OpenSsl</c> set explicitly fails.
+    /// </summary>
+    private static Tls.OpenSslServerContext? CreateOpenSsl(SslStreamCertificateContext certificate, TransportTls setting)
+    {
+        try
+        {
+            return Tls.OpenSslServerContext.Create(certificate);
+        }
+        catch (EntryPointNotFoundException) when (setting == TransportTls.Auto)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Who does TLS on this transport's TLS endpoints: "OpenSSL" or "SslStream".</summary>
     public string TlsLibrary => _openSsl is null ? "SslStream" : "OpenSSL";
