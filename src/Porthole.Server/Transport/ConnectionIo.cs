@@ -111,17 +111,8 @@ internal sealed class SslStreamConnectionIo(RawSocketStream raw, SslStream tls) 
 
     public override bool WaitForInput(int milliseconds) => raw.WaitForInput(milliseconds);
 
-    public override ValueTask SendAsync(ReadOnlySequence<byte> buffer)
-    {
-        // Encrypted here; the records of one flush leave in one send.
-        raw.BeginBatch();
-        foreach (var segment in buffer)
-        {
-            tls.Write(segment.Span);
-        }
-
-        return raw.EndBatchAsync();
-    }
+    // Encrypted here; the records of one flush leave in one send.
+    public override ValueTask SendAsync(ReadOnlySequence<byte> buffer) => raw.SendBatchAsync(buffer, static (span, stream) => stream.Write(span), tls);
 
     public override ValueTask ShutdownAsync() => new(tls.ShutdownAsync());
 

@@ -30,26 +30,27 @@ public sealed class PortholeTransportFactory : IConnectionListenerFactory, IConn
         var maximum = settings.TransportHotThreads > 0 ? settings.TransportHotThreads : 4 * Environment.ProcessorCount;
         _shared = new TransportShared(pool, blockSize, new HotThreads(maximum), new Reactor());
         _certificate = certificate.Certificate is { } cert ? SslStreamCertificateContext.Create(cert, additionalCertificates: null) : null;
-        _openSsl = _certificate is not null && UsesOpenSsl(settings.TransportTls) ? CreateOpenSsl(_certificate, settings.TransportTls) : null;
+        _openSsl = _certificate is null ? null : CreateOpenSsl(_certificate, settings.TransportTls);
         _handshakeTimeout = settings.TlsHandshakeTimeout;
     }
 
-    /// <summary>Who does TLS, as <c>Porthole:TransportTls</c> asks: <c>OpenSsl</c> insists, <c>Auto</c> takes it where libssl 3 loads.</summary>
-    private static bool UsesOpenSsl(TransportTls setting) => setting switch
-    {
-        TransportTls.OpenSsl when !Tls.OpenSslServerContext.IsSupported =>
-            throw new InvalidOperationException("Porthole:TransportTls=OpenSsl needs libssl.so.3, which cannot be loaded here; use Auto or SslStream."),
-        TransportTls.OpenSsl => true,
-        TransportTls.Auto => Tls.OpenSslServerContext.IsSupported,
-        _ => false,
-    };
-
     /// <summary>
-    /// The OpenSSL context; under <c>Auto</c>, none (so <see cref="SslStream"/>) when the libssl that loads lacks a call
-    /// the transport makes, an OpenSSL older than 3 under the same file name, say. <c>OpenSsl</c> set explicitly fails.
+    /// The OpenSSL context, when <c>Porthole:TransportTls</c> asks for OpenSSL and it can run: <c>OpenSsl</c> insists
+    /// (the server does not start without it); <c>Auto</c> takes it where libssl 3 loads and has every call the
+    /// transport makes (not an older OpenSSL under the same file name, say), and <see cref="SslStream"/> otherwise.
     /// </summary>
     private static Tls.OpenSslServerContext? CreateOpenSsl(SslStreamCertificateContext certificate, TransportTls setting)
     {
+        if (setting == TransportTls.SslStream || (setting == TransportTls.Auto && !Tls.OpenSslServerContext.IsSupported))
+        {
+            return null;
+        }
+
+        if (!Tls.OpenSslServerContext.IsSupported)
+        {
+            throw new InvalidOperationException("Porthole:TransportTls=OpenSsl needs libssl.so.3, which cannot be loaded here; use Auto or SslStream.");
+        }
+
         try
         {
             return Tls.OpenSslServerContext.Create(certificate);

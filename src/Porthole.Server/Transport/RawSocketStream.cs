@@ -211,6 +211,30 @@ internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : 
         }
     }
 
+    /// <summary>
+    /// Hands each segment of <paramref name="buffer"/> to <paramref name="write"/> (a TLS layer encrypting into this
+    /// stream) inside one batch: the records of one flush leave in one send, and what was written before a failure still
+    /// goes out. Completes once the socket has taken all of it.
+    /// </summary>
+    public ValueTask SendBatchAsync<TState>(ReadOnlySequence<byte> buffer, ReadOnlySpanAction<byte, TState> write, TState state)
+    {
+        BeginBatch();
+        try
+        {
+            foreach (var segment in buffer)
+            {
+                write(segment.Span, state);
+            }
+        }
+        catch
+        {
+            _ = EndBatchAsync();
+            throw;
+        }
+
+        return EndBatchAsync();
+    }
+
     /// <summary>Collects writes until <see cref="EndBatchAsync"/>, so that the records of one relayed message leave in one send.</summary>
     public void BeginBatch()
     {

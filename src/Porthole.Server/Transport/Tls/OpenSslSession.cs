@@ -240,26 +240,14 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     /// Encrypts <paramref name="buffer"/> into the send batch and sends it: one send for the flush, a full socket waited
     /// out in <c>poll</c> on a hot thread and queued otherwise (<see cref="RawSocketStream"/>).
     /// </summary>
-    public override ValueTask SendAsync(ReadOnlySequence<byte> buffer)
-    {
-        _raw.BeginBatch();
-        try
-        {
-            foreach (var segment in buffer)
-            {
-                for (var sent = 0; sent < segment.Length;)
-                {
-                    sent += Write(segment.Span[sent..]);
-                }
-            }
-        }
-        finally
-        {
-            // What was encrypted goes out even if a later record failed, as under SslStream.
-            _ = _raw.EndBatchAsync();
-        }
+    public override ValueTask SendAsync(ReadOnlySequence<byte> buffer) => _raw.SendBatchAsync(buffer, static (span, session) => session.WriteAll(span), this);
 
-        return _raw.WhenSentAsync();
+    private void WriteAll(ReadOnlySpan<byte> source)
+    {
+        for (var sent = 0; sent < source.Length;)
+        {
+            sent += Write(source[sent..]);
+        }
     }
 
     /// <summary>Encrypts at most one record from <paramref name="source"/> into the send batch; bytes taken.</summary>
