@@ -90,7 +90,9 @@ public static class IdleLoad
     public static async Task<IdleAgentsReading> AgentsAsync(PortholePath path, int count)
     {
         var trust = path.Fingerprint is null ? new ServerTrust(Insecure: true) : new ServerTrust(path.Fingerprint);
-        using var handler = trust.CreateHandler();
+        // SocketsHttpHandler's own TLS, for its knobs: the readings are the server's memory, which the client's TLS
+        // library does not change.
+        using var handler = (SocketsHttpHandler)trust.CreateHandler(ClientTlsChoice.SslStream);
         handler.UseProxy = false;
         handler.MaxConnectionsPerServer = 64;
         using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = path.ServerUrl, Timeout = TimeSpan.FromSeconds(60) };

@@ -15,7 +15,7 @@ namespace Porthole.Cli.Api;
 /// </summary>
 public sealed partial class PortholeApiClient : IDisposable
 {
-    private readonly SocketsHttpHandler _handler;
+    private readonly HttpMessageHandler _handler;
     private readonly HttpClient _http;
     private readonly string? _token;
     private readonly TrustChoice _trust;

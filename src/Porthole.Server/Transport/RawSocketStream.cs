@@ -16,7 +16,7 @@ namespace Porthole.Server.Transport;
 /// not reused here because a <c>NetworkStream</c>'s synchronous calls wait through .NET's event thread once its socket
 /// has been used asynchronously, the hop this transport removes, and because a resting wait here is the reactor's.
 /// </summary>
-internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : Stream
+internal sealed class RawSocketStream(int fd, Reactor.Registration readiness) : Stream, Tunnel.Tls.ITlsRecordSink
 {
     private const int ReadAheadSize = 128 * 1024;
 

@@ -86,9 +86,41 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
 
     /// <summary>
     /// An HTTP handler for REST calls and WebSocket connects. It honours <c>HTTPS_PROXY</c>/<c>NO_PROXY</c>
-    /// (the default proxy reads them) and tunnels through the proxy with HTTP CONNECT.
+    /// (the default proxy reads them) and tunnels through the proxy with HTTP CONNECT. Its TLS is OpenSSL's on the
+    /// socket or <c>SslStream</c>'s, as <c>PORTHOLE_CLIENT_TLS</c> says (<see cref="ClientTls"/>); the certificate
+    /// check is this trust's either way.
     /// </summary>
-    public SocketsHttpHandler CreateHandler() => new()
+    /// <exception cref="ArgumentException"><c>PORTHOLE_CLIENT_TLS</c> holds something else than its three names.</exception>
+    /// <exception cref="InvalidOperationException"><c>PORTHOLE_CLIENT_TLS=OpenSsl</c>, and libssl 3 cannot be used here.</exception>
+    public HttpMessageHandler CreateHandler() => CreateHandler(ClientTls.FromEnvironment());
+
+    /// <inheritdoc cref="CreateHandler()"/>
+    public HttpMessageHandler CreateHandler(ClientTlsChoice tls)
+    {
+        var standard = CreateSslStreamHandler();
+        if (tls == ClientTlsChoice.SslStream || (tls == ClientTlsChoice.Auto && !Tls.OpenSslClientContext.IsSupported))
+        {
+            return standard;
+        }
+
+        try
+        {
+            return new ClientTlsHandler(ServerCertificateCheck.For(this), standard);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            if (tls == ClientTlsChoice.Auto)
+            {
+                return standard;
+            }
+
+            standard.Dispose();
+            throw new InvalidOperationException($"{ClientTls.Variable}=OpenSsl, but libssl 3 cannot be used here: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The handler doing its own TLS with <c>SslStream</c>; also <see cref="ClientTlsHandler"/>'s for plain servers.</summary>
+    private SocketsHttpHandler CreateSslStreamHandler() => new()
     {
         // No cipher-suite list here: a list set on a .NET client turns off its TLS session cache, so every connection
         // would pay a full handshake (HandlerTlsTests). The server sets none either, for the same reason (ServerHost).

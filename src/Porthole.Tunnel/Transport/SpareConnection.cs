@@ -14,7 +14,7 @@ namespace Porthole.Tunnel.Transport;
 /// </summary>
 /// <remarks>
 /// Nothing depends on the spare being there. The pool drops it after its idle timeout
-/// (<see cref="ServerTrust.CreateHandler"/>: 1 min, below the server's 2 min keep-alive), checks that the server has
+/// (<see cref="ServerTrust.CreateHandler()"/>: 1 min, below the server's 2 min keep-alive), checks that the server has
 /// not closed it before reusing it, and retries a request on a fresh connection when a reused one fails before any
 /// answer. So a process that opened no session for a minute holds no spare and pays the handshakes again, and an
 /// idle agent costs the server nothing extra. At most one refill runs at a time.

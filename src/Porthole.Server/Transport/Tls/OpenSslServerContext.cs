@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using static Porthole.Server.Transport.Tls.OpenSslCalls;
+using static Porthole.Tunnel.Tls.OpenSslCalls;
 
 namespace Porthole.Server.Transport.Tls;
 

@@ -2,14 +2,15 @@ using System.Buffers;
 using System.Net.Security;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
-using static Porthole.Server.Transport.Tls.OpenSslCalls;
+using Porthole.Tunnel.Tls;
+using static Porthole.Tunnel.Tls.OpenSslCalls;
 
 namespace Porthole.Server.Transport.Tls;
 
 /// <summary>
 /// One TLS connection done by OpenSSL on the socket's descriptor: records go from the kernel into OpenSSL's buffer
 /// (a socket BIO with read-ahead) and are decrypted into the caller's, with no memory BIO and no copy of ours in
-/// between; records it encrypts go into the <see cref="RawSocketStream"/>'s send batch (<see cref="SendBatchBio"/>), so
+/// between; records it encrypts go into the <see cref="RawSocketStream"/>'s send batch (<see cref="Tunnel.Tls.RecordSinkBio"/>), so
 /// a flush leaves in one send and a full socket queues rather than fails (docs/design/tls-data-plane.md, "OpenSSL on
 /// the socket"). The socket is non-blocking: waits happen outside OpenSSL, in <c>poll</c> on a hot thread or on the
 /// reactor, and never while holding the session's lock, which every OpenSSL call takes (an <c>SSL*</c> must not be used
@@ -46,7 +47,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
         nint send;
         try
         {
-            send = SendBatchBio.Create(raw, out _sendTarget);
+            send = RecordSinkBio.Create(raw, out _sendTarget);
         }
         catch
         {

@@ -1,20 +1,28 @@
 using System.Runtime.InteropServices;
-using static Porthole.Server.Transport.Tls.OpenSslCalls;
+using static Porthole.Tunnel.Tls.OpenSslCalls;
 
-namespace Porthole.Server.Transport.Tls;
+namespace Porthole.Tunnel.Tls;
+
+/// <summary>Where a <see cref="RecordSinkBio"/> puts the records OpenSSL encrypts: it sends them or keeps them for one send.</summary>
+public interface ITlsRecordSink
+{
+    /// <summary>Takes all of <paramref name="records"/> or throws; never asks OpenSSL to retry.</summary>
+    void Write(ReadOnlySpan<byte> records);
+}
 
 /// <summary>
-/// The write side of an <see cref="OpenSslSession"/>: an OpenSSL BIO whose writes go to the connection's
-/// <see cref="RawSocketStream"/>, so that the records of one flush leave in one send (the socket BIO would send each
-/// 16 KiB record on its own, four times the system calls and wake-ups per relayed message), and a full socket queues
-/// the rest instead of failing the write: OpenSSL never has to be asked again to send. Reads stay on a socket BIO.
+/// The write side of an OpenSSL session on a socket (the server's <c>OpenSslSession</c>, the clients'
+/// <see cref="OpenSslClientStream"/>): a BIO whose writes go to an <see cref="ITlsRecordSink"/>, so that the records of
+/// one flush leave in one send (the socket BIO would send each 16 KiB record on its own, four times the system calls and
+/// wake-ups per relayed message), and a full socket queues the rest instead of failing the write: OpenSSL never has to
+/// be asked again to send. Reads stay on a socket BIO.
 /// </summary>
-internal static unsafe class SendBatchBio
+public static unsafe class RecordSinkBio
 {
     private static readonly Lazy<nint> Method = new(CreateMethod);
 
     /// <summary>A BIO writing to <paramref name="target"/>, held by <paramref name="handle"/> until the BIO is freed.</summary>
-    public static nint Create(RawSocketStream target, out GCHandle handle)
+    public static nint Create(ITlsRecordSink target, out GCHandle handle)
     {
         var bio = BIO_new(Method.Value);
         if (bio == 0)
@@ -47,7 +55,7 @@ internal static unsafe class SendBatchBio
     {
         try
         {
-            var target = (RawSocketStream)GCHandle.FromIntPtr(BIO_get_data(bio)).Target!;
+            var target = (ITlsRecordSink)GCHandle.FromIntPtr(BIO_get_data(bio)).Target!;
             target.Write(new ReadOnlySpan<byte>(data, length));
             return length;
         }
@@ -59,7 +67,7 @@ internal static unsafe class SendBatchBio
         }
     }
 
-    // Flush is done (the stream sends or queues every write); nothing else is supported.
+    // Flush is done (the sink sends or keeps every write); nothing else is supported.
     [UnmanagedCallersOnly]
     private static long Control(nint bio, int command, long value, nint pointer) => command == BioControlFlush ? 1 : 0;
 }

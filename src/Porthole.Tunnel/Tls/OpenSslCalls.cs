@@ -1,15 +1,15 @@
 using System.Runtime.InteropServices;
 
-namespace Porthole.Server.Transport.Tls;
+namespace Porthole.Tunnel.Tls;
 
 /// <summary>
-/// The libssl and libcrypto calls of <see cref="OpenSslSession"/> and <see cref="OpenSslServerContext"/>, bound by name
+/// The libssl and libcrypto calls of the server's OpenSSL sessions and of <see cref="OpenSslClientStream"/>, bound by name
 /// against OpenSSL 3 (the library .NET's own TLS loads on Linux). Constants are OpenSSL 3's, from its public headers.
 /// </summary>
-internal static unsafe partial class OpenSslCalls
+public static unsafe partial class OpenSslCalls
 {
     public const string LibSsl = "libssl.so.3";
-    private const string LibCrypto = "libcrypto.so.3";
+    public const string LibCrypto = "libcrypto.so.3";
 
     // SSL_get_error
     public const int ErrorNone = 0;
@@ -80,6 +80,61 @@ internal static unsafe partial class OpenSslCalls
 
     [LibraryImport(LibSsl)]
     public static partial int SSL_select_next_proto(byte** output, byte* outputLength, byte* server, uint serverLength, byte* client, uint clientLength);
+
+    // Client side: SSL_CTRL_SET_TLSEXT_HOSTNAME, SSL_CTRL_SET_SESS_CACHE_MODE and its modes, SSL_VERIFY_NONE
+    public const int CtrlSetTlsExtHostName = 55;
+    public const int CtrlSetSessionCacheMode = 44;
+    public const long SessionCacheClient = 0x1;
+    public const long SessionCacheNoInternal = 0x300;
+    public const int VerifyNone = 0;
+
+    [LibraryImport(LibSsl)]
+    public static partial nint TLS_client_method();
+
+    [LibraryImport(LibSsl)]
+    public static partial void SSL_CTX_set_verify(nint context, int mode, nint callback);
+
+    [LibraryImport(LibSsl)]
+    public static partial void SSL_CTX_sess_set_new_cb(nint context, delegate* unmanaged<nint, nint, int> callback);
+
+    [LibraryImport(LibSsl)]
+    public static partial void SSL_set_connect_state(nint ssl);
+
+    [LibraryImport(LibSsl)]
+    public static partial long SSL_ctrl(nint ssl, int command, long value, nint pointer);
+
+    [LibraryImport(LibSsl)]
+    public static partial int SSL_set_alpn_protos(nint ssl, byte* protocols, uint length);
+
+    [LibraryImport(LibSsl)]
+    public static partial int SSL_set_ex_data(nint ssl, int index, nint data);
+
+    [LibraryImport(LibSsl)]
+    public static partial nint SSL_get_ex_data(nint ssl, int index);
+
+    [LibraryImport(LibSsl)]
+    public static partial int SSL_set_session(nint ssl, nint session);
+
+    [LibraryImport(LibSsl)]
+    public static partial int SSL_session_reused(nint ssl);
+
+    [LibraryImport(LibSsl)]
+    public static partial void SSL_SESSION_free(nint session);
+
+    [LibraryImport(LibSsl)]
+    public static partial nint SSL_get_peer_cert_chain(nint ssl);
+
+    [LibraryImport(LibSsl)]
+    public static partial int SSL_peek_ex(nint ssl, byte* buffer, nuint length, nuint* read);
+
+    [LibraryImport(LibCrypto)]
+    public static partial int OPENSSL_sk_num(nint stack);
+
+    [LibraryImport(LibCrypto)]
+    public static partial nint OPENSSL_sk_value(nint stack, int index);
+
+    [LibraryImport(LibCrypto)]
+    public static partial int i2d_X509(nint certificate, byte** output);
 
     [LibraryImport(LibSsl)]
     public static partial nint SSL_new(nint context);
