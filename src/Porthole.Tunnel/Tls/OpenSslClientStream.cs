@@ -20,9 +20,6 @@ namespace Porthole.Tunnel.Tls;
 /// </remarks>
 public sealed class OpenSslClientStream : Stream, ITlsRecordSink
 {
-    // One TLS record's plaintext: the most one locked write encrypts.
-    private const int RecordSize = 16 * 1024;
-
     // Read-ahead: eight full records, a relayed message, in one receive. Released while no records wait.
     private const int ReadBuffer = 128 * 1024;
 
@@ -188,15 +185,8 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     /// <summary>Under the lock, after the handshake.</summary>
     private unsafe void ReadNegotiated()
     {
-        Protocol = SSL_version(_ssl) switch
-        {
-            Tls13Version => SslProtocols.Tls13,
-            Tls12Version => SslProtocols.Tls12,
-            _ => SslProtocols.None,
-        };
-
-        var cipher = SSL_get_current_cipher(_ssl);
-        NegotiatedCipherSuite = cipher == 0 ? null : (System.Net.Security.TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher);
+        Protocol = OpenSslRecords.Protocol(_ssl);
+        NegotiatedCipherSuite = OpenSslRecords.CipherSuite(_ssl);
         IsResumed = SSL_session_reused(_ssl) == 1;
 
         // On the client side the chain starts with the server's own certificate; on a resumed session it is the
@@ -264,56 +254,26 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     /// </summary>
     private unsafe int TryRead(Span<byte> destination)
     {
-        byte peek;
-        var empty = destination.IsEmpty;
-        var total = 0;
-        fixed (byte* start = destination)
+        lock (_gate)
         {
-            lock (_gate)
+            ThrowIfFreed();
+            if (!destination.IsEmpty)
             {
-                ThrowIfFreed();
-                while (true)
-                {
-                    ERR_clear_error();
-                    nuint read;
-                    var result = empty
-                        ? SSL_peek_ex(_ssl, &peek, 1, &read)
-                        : SSL_read_ex(_ssl, start + total, (nuint)(destination.Length - total), &read);
-                    if (result == 1)
-                    {
-                        if (empty)
-                        {
-                            return 0;
-                        }
-
-                        total += (int)read;
-
-                        // Another record only if one is there and fits whole, so the read never waits for one.
-                        if (destination.Length - total >= RecordSize && SSL_has_pending(_ssl) == 1)
-                        {
-                            continue;
-                        }
-
-                        return total;
-                    }
-
-                    var error = SSL_get_error(_ssl, result);
-                    if (total > 0 && error is ErrorWantRead or ErrorWantWrite)
-                    {
-                        return total;
-                    }
-
-                    switch (error)
-                    {
-                        case ErrorWantRead or ErrorWantWrite:
-                            return -1;
-                        case ErrorZeroReturn:
-                            return total;
-                        default:
-                            throw new IOException("TLS read failed: " + TakeError(error == ErrorSyscall ? "the connection was reset" : $"error {error}"));
-                    }
-                }
+                return OpenSslRecords.Read(_ssl, destination);
             }
+
+            // Waiting for data without taking it: peek at one byte.
+            byte peek;
+            nuint read;
+            ERR_clear_error();
+            var result = SSL_peek_ex(_ssl, &peek, 1, &read);
+            var error = result == 1 ? ErrorNone : SSL_get_error(_ssl, result);
+            return error switch
+            {
+                ErrorNone or ErrorZeroReturn => 0,
+                ErrorWantRead or ErrorWantWrite => -1,
+                _ => throw new IOException("TLS read failed: " + TakeError(error == ErrorSyscall ? "the connection was reset" : $"error {error}")),
+            };
         }
     }
 
@@ -341,25 +301,12 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     }
 
     /// <summary>Encrypts at most one record from <paramref name="source"/> into the batch; bytes taken.</summary>
-    private unsafe int Encrypt(ReadOnlySpan<byte> source)
+    private int Encrypt(ReadOnlySpan<byte> source)
     {
-        var length = Math.Min(source.Length, RecordSize);
-        fixed (byte* start = source)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                ThrowIfFreed();
-                ERR_clear_error();
-                nuint written;
-                if (SSL_write_ex(_ssl, start, (nuint)length, &written) == 1)
-                {
-                    return (int)written;
-                }
-
-                // The batch never asks to be retried: a failure here is the connection's.
-                var error = SSL_get_error(_ssl, 0);
-                throw new IOException("TLS send failed: " + TakeError(error == ErrorSyscall ? "the connection ended" : $"error {error}"));
-            }
+            ThrowIfFreed();
+            return OpenSslRecords.Write(_ssl, source);
         }
     }
 

@@ -18,9 +18,6 @@ namespace Porthole.Server.Transport.Tls;
 /// </summary>
 internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
 {
-    // One TLS record's plaintext: the most a read must leave room for, and the most one locked write encrypts.
-    private const int RecordSize = 16 * 1024;
-
     // A hot connection's read-ahead: eight full records, a relayed message, in one receive.
     private const int HotReadBuffer = 128 * 1024;
 
@@ -122,15 +119,8 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     /// <summary>Under the lock, after the handshake: what <see cref="ITlsDetails"/> reports.</summary>
     private unsafe void ReadNegotiated()
     {
-        Protocol = SSL_version(_ssl) switch
-        {
-            Tls13Version => SslProtocols.Tls13,
-            Tls12Version => SslProtocols.Tls12,
-            _ => SslProtocols.None,
-        };
-
-        var cipher = SSL_get_current_cipher(_ssl);
-        NegotiatedCipherSuite = cipher == 0 ? null : (TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher);
+        Protocol = OpenSslRecords.Protocol(_ssl);
+        NegotiatedCipherSuite = OpenSslRecords.CipherSuite(_ssl);
         HostName = Marshal.PtrToStringUTF8(SSL_get_servername(_ssl, NameTypeHostName)) ?? "";
 
         byte* protocol;
@@ -153,7 +143,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     {
         while (true)
         {
-            var read = TryRead(destination.Span, out var error);
+            var read = TryRead(destination.Span);
             if (read >= 0)
             {
                 return read;
@@ -167,7 +157,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     {
         while (true)
         {
-            var read = TryRead(destination, out var error);
+            var read = TryRead(destination);
             if (read >= 0)
             {
                 return read;
@@ -178,54 +168,15 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     }
 
     /// <summary>
-    /// Decrypts what has arrived into <paramref name="destination"/>: as many whole records as fit and are there
-    /// already. Bytes read (&gt; 0), 0 at the end of the stream (close_notify or the socket's end), −1 when OpenSSL
-    /// must wait for the socket (<paramref name="error"/> says for what).
+    /// Decrypts what has arrived into <paramref name="destination"/> (<see cref="OpenSslRecords.Read"/>): bytes read,
+    /// 0 at the end of the stream, −1 when OpenSSL must wait for the socket.
     /// </summary>
-    private unsafe int TryRead(Span<byte> destination, out int error)
+    private int TryRead(Span<byte> destination)
     {
-        error = ErrorNone;
-        var total = 0;
-        fixed (byte* start = destination)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                ThrowIfFreed();
-                while (true)
-                {
-                    ERR_clear_error();
-                    nuint read;
-                    var result = SSL_read_ex(_ssl, start + total, (nuint)(destination.Length - total), &read);
-                    if (result == 1)
-                    {
-                        total += (int)read;
-
-                        // Another record only if one is there and fits whole, so the read never waits for one.
-                        if (destination.Length - total >= RecordSize && SSL_has_pending(_ssl) == 1)
-                        {
-                            continue;
-                        }
-
-                        return total;
-                    }
-
-                    error = SSL_get_error(_ssl, result);
-                    if (total > 0 && error is ErrorWantRead or ErrorWantWrite)
-                    {
-                        return total;
-                    }
-
-                    switch (error)
-                    {
-                        case ErrorWantRead or ErrorWantWrite:
-                            return -1;
-                        case ErrorZeroReturn:
-                            return total;
-                        default:
-                            throw new IOException("TLS read failed: " + TakeError(error == ErrorSyscall ? "the connection was reset" : $"error {error}"));
-                    }
-                }
-            }
+            ThrowIfFreed();
+            return OpenSslRecords.Read(_ssl, destination);
         }
     }
 
@@ -252,25 +203,12 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     }
 
     /// <summary>Encrypts at most one record from <paramref name="source"/> into the send batch; bytes taken.</summary>
-    private unsafe int Write(ReadOnlySpan<byte> source)
+    private int Write(ReadOnlySpan<byte> source)
     {
-        var length = Math.Min(source.Length, RecordSize);
-        fixed (byte* start = source)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                ThrowIfFreed();
-                ERR_clear_error();
-                nuint written;
-                if (SSL_write_ex(_ssl, start, (nuint)length, &written) == 1)
-                {
-                    return (int)written;
-                }
-
-                // The send BIO never asks to be retried: a failure here is the connection's.
-                var error = SSL_get_error(_ssl, 0);
-                throw new IOException("TLS send failed: " + TakeError(error == ErrorSyscall ? "the connection ended" : $"error {error}"));
-            }
+            ThrowIfFreed();
+            return OpenSslRecords.Write(_ssl, source);
         }
     }
 
