@@ -26,6 +26,29 @@ public sealed class AgentConnectivityTests(PortholeStack stack)
     }
 
     [Fact]
+    public async Task Agent_WithCredentialsInTheProxyUrl_AuthenticatesToTheProxy()
+    {
+        // With OpenSSL doing the agent's TLS, Porthole sends the CONNECT itself; the proxy's Basic credentials come from
+        // the URL, as SocketsHttpHandler takes them.
+        await using var proxy = await Tinyproxy.StartAsync(basicAuth: "gateway s3cret");
+        var device = NewName("proxy-auth");
+        var environment = new Dictionary<string, string?>(Gateway.NoProxy) { ["HTTPS_PROXY"] = $"http://gateway:s3cret@127.0.0.1:{proxy.Port}" };
+        await stack.StartGatewayAsync(device, agentEnvironment: environment);
+        await stack.AddSshEndpointAsync(device);
+
+        var result = await stack.SshThroughPortholeAsync($"{device}/ssh", "echo", "via-authenticated-proxy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("via-authenticated-proxy", result.StandardOutput.Trim());
+
+        // Every CONNECT carried the credentials at once: a tunnel for each request. (SocketsHttpHandler asks without
+        // them first and again after the proxy's 407, so it would leave requests without a tunnel.)
+        var requests = proxy.Log.Count(l => l.Contains($"CONNECT 127.0.0.1:{stack.ServerUrl.Port}", StringComparison.Ordinal));
+        var tunnels = proxy.Log.Count(l => l.Contains("Established connection to host", StringComparison.Ordinal));
+        Assert.True(requests >= 2 && tunnels == requests, $"{requests} CONNECT requests, {tunnels} tunnels:\n" + string.Join('\n', proxy.Log));
+    }
+
+    [Fact]
     public async Task Agent_WithNoProxyMatchingServer_BypassesTheProxy()
     {
         await using var proxy = await Tinyproxy.StartAsync();

@@ -49,28 +49,16 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         SessionKey = host + ":" + port;
         ERR_clear_error();
         _ssl = context.NewSsl(SessionKey);
-        var receive = _ssl == 0 ? 0 : BIO_new_socket((int)socket.Handle, 0);
-        if (receive == 0)
-        {
-            var reason = TakeError("no reason given");
-            Free();
-            throw new IOException("OpenSSL could not start a TLS session: " + reason);
-        }
-
-        nint send;
         try
         {
-            send = RecordSinkBio.Create(this, out _self);
+            OpenSslRecords.AttachToSocket(_ssl, (int)socket.Handle, this, out _self);
         }
         catch
         {
-            BIO_free(receive);
             Free();
             throw;
         }
 
-        // The session owns both BIOs from here on and frees them with itself.
-        SSL_set_bio(_ssl, receive, send);
         SSL_set_ex_data(_ssl, StreamSlot, GCHandle.ToIntPtr(_self));
         SSL_set_connect_state(_ssl);
         SSL_set_default_read_buffer_len(_ssl, ReadBuffer);

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.InteropServices;
 using System.Security.Authentication;
 using static Porthole.Tunnel.Tls.OpenSslCalls;
 
@@ -13,6 +14,36 @@ public static unsafe class OpenSslRecords
 {
     /// <summary>One TLS record's plaintext: the most one <see cref="Write"/> encrypts, and what a read must have room for.</summary>
     public const int RecordSize = 16 * 1024;
+
+    /// <summary>
+    /// Makes <paramref name="ssl"/> (new, from <c>SSL_new</c>; 0 if that failed) read records straight from the socket
+    /// <paramref name="fd"/> (a socket BIO; read-ahead comes from the context) and write them into
+    /// <paramref name="sink"/> (<see cref="RecordSinkBio"/>), which <paramref name="sinkHandle"/> holds until the caller
+    /// frees it after the session. The session owns both BIOs from here on and frees them with itself.
+    /// </summary>
+    /// <exception cref="IOException">OpenSSL could not; the message says why. The caller still frees <paramref name="ssl"/>.</exception>
+    public static void AttachToSocket(nint ssl, int fd, ITlsRecordSink sink, out GCHandle sinkHandle)
+    {
+        sinkHandle = default;
+        var receive = ssl == 0 ? 0 : BIO_new_socket(fd, 0);
+        if (receive == 0)
+        {
+            throw new IOException("OpenSSL could not start a TLS session: " + TakeError("no reason given"));
+        }
+
+        nint send;
+        try
+        {
+            send = RecordSinkBio.Create(sink, out sinkHandle);
+        }
+        catch
+        {
+            BIO_free(receive);
+            throw;
+        }
+
+        SSL_set_bio(ssl, receive, send);
+    }
 
     /// <summary>
     /// Decrypts what has arrived into <paramref name="destination"/>: as many whole records as fit and are there

@@ -18,6 +18,10 @@ public sealed class ClientTlsHandler : HttpMessageHandler
     private readonly OpenSslClientContext _context;
     private readonly ServerCertificateCheck _check;
 
+    // Set once a proxy has asked for authentication ProxyDialer cannot give: from then on SocketsHttpHandler's own
+    // TLS and proxy support (NTLM, Negotiate, Digest) carry every https request.
+    private volatile bool _proxyNeedsHandler;
+
     /// <param name="check">The trust's certificate check, run on every new connection before the request is written.</param>
     /// <param name="standard">
     /// For plain <c>http://</c> servers, and for <c>https</c> ones reached through a proxy <see cref="ProxyDialer"/>
@@ -41,7 +45,7 @@ public sealed class ClientTlsHandler : HttpMessageHandler
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        request.RequestUri is { Scheme: "https" } server && ProxyDialer.CanDial(server)
+        request.RequestUri is { Scheme: "https" } server && !_proxyNeedsHandler && ProxyDialer.CanDial(server)
             ? SendOverOpenSslAsync(request, server, cancellationToken)
             : _standard.SendAsync(request, cancellationToken);
 
@@ -58,6 +62,11 @@ public sealed class ClientTlsHandler : HttpMessageHandler
         {
             return await _openSsl.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
+        catch (HttpRequestException ex) when (FindProxyAuthentication(ex) is not null)
+        {
+            // Refused while dialling, before a byte of the request was written: it can go the other way unchanged.
+            _proxyNeedsHandler = true;
+        }
         finally
         {
             request.RequestUri = server;
@@ -66,6 +75,21 @@ public sealed class ClientTlsHandler : HttpMessageHandler
                 request.Headers.Host = null;
             }
         }
+
+        return await _standard.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ProxyAuthenticationRequiredException? FindProxyAuthentication(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is ProxyAuthenticationRequiredException found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext connection, CancellationToken cancellationToken)

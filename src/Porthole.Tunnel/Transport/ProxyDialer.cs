@@ -104,6 +104,11 @@ public static class ProxyDialer
             throw new HttpRequestException($"the proxy {proxy.Authority} answered CONNECT with something other than HTTP: '{statusLine}'");
         }
 
+        if (status == (int)HttpStatusCode.ProxyAuthenticationRequired)
+        {
+            throw new ProxyAuthenticationRequiredException(proxy, statusLine);
+        }
+
         if (status is < 200 or > 299)
         {
             throw new HttpRequestException(
@@ -111,3 +116,10 @@ public static class ProxyDialer
         }
     }
 }
+
+/// <summary>
+/// The proxy wants credentials <see cref="ProxyDialer"/> does not have or cannot give (NTLM, Negotiate, Digest): the
+/// request is for <c>SocketsHttpHandler</c>'s own proxy support (<see cref="ClientTlsHandler"/>).
+/// </summary>
+public sealed class ProxyAuthenticationRequiredException(Uri proxy, string statusLine)
+    : HttpRequestException($"the proxy {proxy.Authority} wants authentication: {statusLine}", null, HttpStatusCode.ProxyAuthenticationRequired);

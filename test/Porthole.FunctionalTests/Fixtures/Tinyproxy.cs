@@ -15,7 +15,8 @@ public sealed class Tinyproxy : IAsyncDisposable
     /// <summary>Lines tinyproxy logged so far.</summary>
     public IReadOnlyList<string> Log => _process?.StandardOutputLines.Concat(_process.StandardErrorLines).ToList() ?? [];
 
-    public static async Task<Tinyproxy> StartAsync()
+    /// <summary>Starts tinyproxy; with <paramref name="basicAuth"/> ("user password") it refuses clients without those credentials.</summary>
+    public static async Task<Tinyproxy> StartAsync(string? basicAuth = null)
     {
         var proxy = new Tinyproxy { Port = FreePort.Get() };
         var config = proxy._directory.WriteFile("tinyproxy.conf", string.Create(CultureInfo.InvariantCulture, $"""
@@ -25,6 +26,7 @@ public sealed class Tinyproxy : IAsyncDisposable
             Timeout 600
             MaxClients 100
             LogLevel Connect
+            {(basicAuth is null ? "" : "BasicAuth " + basicAuth)}
 
             """));
         proxy._process = ProcessRunner.Start("tinyproxy", ["-d", "-c", config]);

@@ -33,28 +33,16 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
         (_fd, _readiness, _raw) = (fd, readiness, raw);
         ERR_clear_error();
         _ssl = SSL_new(context.Handle);
-        var receive = _ssl == 0 ? 0 : BIO_new_socket(fd, 0);
-        if (receive == 0)
-        {
-            var reason = TakeError("no reason given");
-            Free();
-            throw new IOException("OpenSSL could not start a TLS session: " + reason);
-        }
-
-        nint send;
         try
         {
-            send = RecordSinkBio.Create(raw, out _sendTarget);
+            OpenSslRecords.AttachToSocket(_ssl, fd, raw, out _sendTarget);
         }
         catch
         {
-            BIO_free(receive);
             Free();
             throw;
         }
 
-        // The session owns both BIOs from here on and frees them with itself.
-        SSL_set_bio(_ssl, receive, send);
         SSL_set_accept_state(_ssl);
     }
 
