@@ -10,6 +10,12 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         Tunnel.Transport.InlineSocketCompletions.Enable();
+        if (Tunnel.Transport.ClientTls.Problem() is { } problem)
+        {
+            await Console.Error.WriteLineAsync("porthole: " + problem);
+            return ExitCodes.Usage;
+        }
+
         var root = CommandTree.Build();
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)

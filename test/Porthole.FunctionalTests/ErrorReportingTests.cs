@@ -129,6 +129,31 @@ public sealed class ErrorReportingTests(PortholeStack stack)
     }
 
     [Fact]
+    public async Task CliAndAgent_WithAnUnknownClientTls_SayWhatItMayBeAndExit2()
+    {
+        var environment = new Dictionary<string, string?> { ["PORTHOLE_CLIENT_TLS"] = "gnutls" };
+
+        var cli = await stack.CliAsync(["devices", "list"], environment: environment);
+        var agent = await ProcessRunner.RunAsync(Binaries.Agent, ["run", "--state-dir", "/nonexistent"], timeout: TimeSpan.FromSeconds(60), environment: environment);
+
+        foreach (var (result, name) in new[] { (cli, "porthole"), (agent, "porthole-agent") })
+        {
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal($"{name}: PORTHOLE_CLIENT_TLS must be Auto, OpenSsl or SslStream, not 'gnutls'", result.StandardError.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task Devices_OverSslStream_WorkAsOverOpenSsl()
+    {
+        // The previous TLS stack stays one variable away (docs/operations/configuration.md).
+        var environment = new Dictionary<string, string?>(stack.CliEnvironment) { ["PORTHOLE_CLIENT_TLS"] = "SslStream" };
+        var result = await stack.CliAsync(["devices", "list"], environment: environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
     public async Task Devices_WhenNotLoggedIn_SaysHowToLogInAndExits3()
     {
         using var empty = new TempDirectory("porthole-nologin");

@@ -22,6 +22,25 @@ public static class ClientTls
     /// <summary>The environment variable that chooses.</summary>
     public const string Variable = "PORTHOLE_CLIENT_TLS";
 
+    /// <summary>
+    /// Why the environment's choice cannot be used (a value that is not one of the three names, or <c>OpenSsl</c> where
+    /// libssl 3 does not load), or <c>null</c>. The agent and the CLI ask at start, so that this is a one-line usage
+    /// error rather than an exception at the first connection.
+    /// </summary>
+    public static string? Problem()
+    {
+        try
+        {
+            return FromEnvironment() == ClientTlsChoice.OpenSsl && !Tls.OpenSslClientContext.IsSupported
+                ? $"{Variable}=OpenSsl, but libssl.so.3 cannot be loaded here"
+                : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>The choice in <see cref="Variable"/>; <see cref="ClientTlsChoice.Auto"/> when it is not set.</summary>
     /// <exception cref="ArgumentException">The variable holds something else than the three names.</exception>
     public static ClientTlsChoice FromEnvironment() => Parse(Environment.GetEnvironmentVariable(Variable));
