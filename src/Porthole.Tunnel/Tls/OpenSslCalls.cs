@@ -15,6 +15,7 @@ public static unsafe partial class OpenSslCalls
     public const int ErrorNone = 0;
     public const int ErrorWantRead = 2;
     public const int ErrorWantWrite = 3;
+    public const int ErrorSsl = 1;
     public const int ErrorSyscall = 5;
     public const int ErrorZeroReturn = 6;
 
@@ -232,6 +233,26 @@ public static unsafe partial class OpenSslCalls
 
     [LibraryImport(LibCrypto)]
     public static partial void ERR_clear_error();
+
+    [LibraryImport(LibCrypto)]
+    public static partial ulong ERR_peek_error();
+
+    // ERR_GET_LIB / ERR_GET_REASON of OpenSSL 3's packed error codes; ERR_LIB_SSL; SSL_R_UNEXPECTED_EOF_WHILE_READING
+    private const int ErrorLibraryOffset = 23;
+    private const ulong ErrorLibraryMask = 0xFF;
+    private const ulong ErrorReasonMask = 0x7FFFFF;
+    private const ulong LibrarySsl = 20;
+    private const ulong ReasonUnexpectedEof = 294;
+
+    /// <summary>
+    /// Whether the oldest error on this thread's queue says the peer closed the connection mid-record (how OpenSSL reports
+    /// it under <see cref="OptionIgnoreUnexpectedEof"/> during a handshake); the queue is left as it is.
+    /// </summary>
+    public static bool IsUnexpectedEof()
+    {
+        var error = ERR_peek_error();
+        return ((error >> ErrorLibraryOffset) & ErrorLibraryMask) == LibrarySsl && (error & ErrorReasonMask) == ReasonUnexpectedEof;
+    }
 
     [LibraryImport(LibCrypto)]
     public static partial void ERR_error_string_n(ulong error, byte* buffer, nuint length);

@@ -69,7 +69,7 @@ public sealed unsafe class OpenSslClientContext : IDisposable
     }
 
     /// <summary>Keeps <paramref name="session"/> (whose reference it takes) as the latest for <paramref name="key"/>.</summary>
-    private bool Keep(string key, nint session)
+    internal bool Keep(string key, nint session)
     {
         lock (_gate)
         {
@@ -95,7 +95,7 @@ public sealed unsafe class OpenSslClientContext : IDisposable
     {
         try
         {
-            return OpenSslClientStream.FromSsl(ssl) is { } stream && stream.Context.Keep(stream.SessionKey, session) ? 1 : 0;
+            return OpenSslClientStream.FromSsl(ssl) is { } stream && stream.TakeSession(session) ? 1 : 0;
         }
         catch (Exception)
         {

@@ -41,6 +41,8 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     private byte[] _spare = [];
     private int _batchLength;
     private int _disposed;
+    private bool _trusted;
+    private nint _heldSession;
 
     private unsafe OpenSslClientStream(Socket socket, OpenSslClientContext context, string host, int port)
     {
@@ -63,13 +65,19 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         SSL_set_connect_state(_ssl);
         SSL_set_default_read_buffer_len(_ssl, ReadBuffer);
 
-        // RFC 6066: SNI names a host, never an address.
-        if (Uri.CheckHostName(host) == UriHostNameType.Dns)
+        // RFC 6066: SNI names a host, never an address, and without the trailing dot of an absolute name.
+        var serverName = host.TrimEnd('.');
+        if (Uri.CheckHostName(serverName) == UriHostNameType.Dns)
         {
-            var name = Marshal.StringToCoTaskMemUTF8(host);
+            var name = Marshal.StringToCoTaskMemUTF8(serverName);
             try
             {
-                SSL_ctrl(_ssl, CtrlSetTlsExtHostName, NameTypeHostName, name);
+                if (SSL_ctrl(_ssl, CtrlSetTlsExtHostName, NameTypeHostName, name) != 1)
+                {
+                    var reason = TakeError("no reason given");
+                    Free();
+                    throw new IOException($"OpenSSL refused the server name '{serverName}': {reason}");
+                }
             }
             finally
             {
@@ -131,6 +139,48 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         }
     }
 
+    /// <summary>
+    /// The caller has checked <see cref="PeerCertificates"/> and trusts them: this connection's sessions may be offered to
+    /// the next connection from now on. Until then a session OpenSSL hands over is only held (a refused server's session
+    /// must not replace a trusted one in the cache).
+    /// </summary>
+    public void MarkTrusted()
+    {
+        lock (_gate)
+        {
+            _trusted = true;
+            if (_heldSession != 0)
+            {
+                var session = _heldSession;
+                _heldSession = 0;
+                if (!Context.Keep(SessionKey, session))
+                {
+                    SSL_SESSION_free(session);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called by OpenSSL (in one of our calls, under the lock) with a new session whose reference it gives us: to the
+    /// cache once the server is trusted, held until then. False when the session was not taken (OpenSSL frees it).
+    /// </summary>
+    internal bool TakeSession(nint session)
+    {
+        if (_trusted)
+        {
+            return Context.Keep(SessionKey, session);
+        }
+
+        if (_heldSession != 0)
+        {
+            SSL_SESSION_free(_heldSession);
+        }
+
+        _heldSession = session;
+        return true;
+    }
+
     /// <summary>The stream an <c>SSL*</c> of <see cref="OpenSslClientStream"/> belongs to, for OpenSSL's callbacks.</summary>
     internal static OpenSslClientStream? FromSsl(nint ssl)
     {
@@ -149,9 +199,16 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
                 ERR_clear_error();
                 var result = SSL_do_handshake(_ssl);
                 error = result == 1 ? ErrorNone : SSL_get_error(_ssl, result);
+                if (error is ErrorSyscall or ErrorZeroReturn || (error == ErrorSsl && IsUnexpectedEof()))
+                {
+                    // The connection broke (reset, or ended mid-handshake): a network failure, as SslStream reports it,
+                    // not a refusal of the server's certificate or of what it offered.
+                    throw new IOException("TLS handshake failed: " + TakeError("the connection ended"));
+                }
+
                 if (error is not (ErrorNone or ErrorWantRead or ErrorWantWrite))
                 {
-                    throw new AuthenticationException("TLS handshake failed: " + TakeError(error == ErrorSyscall ? "the connection ended" : $"error {error}"));
+                    throw new AuthenticationException("TLS handshake failed: " + TakeError($"error {error}"));
                 }
 
                 if (error == ErrorNone)
@@ -197,7 +254,14 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
                 i2d_X509(certificate, &cursor);
             }
 
-            PeerCertificates.Add(X509CertificateLoader.LoadCertificate(der));
+            try
+            {
+                PeerCertificates.Add(X509CertificateLoader.LoadCertificate(der));
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw new AuthenticationException("TLS handshake failed: the server's certificate could not be read", ex);
+            }
         }
     }
 
@@ -397,16 +461,21 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            if (_sending.Wait(0))
+            var closeNotify = _sending.Wait(0);
+            if (closeNotify)
             {
                 SendCloseNotify();
+            }
 
+            // The session goes before the socket: once the descriptor is closed its number can be another connection's,
+            // and a reader must find the session freed rather than read that connection's bytes.
+            Free();
+            _socket.Dispose();
+            if (closeNotify)
+            {
                 // A write waiting for its turn now finds the session gone.
                 _sending.Release();
             }
-
-            _socket.Dispose();
-            Free();
         }
 
         base.Dispose(disposing);
@@ -452,6 +521,12 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
             {
                 _self.Free();
             }
+
+            if (_heldSession != 0)
+            {
+                SSL_SESSION_free(_heldSession);
+                _heldSession = 0;
+            }
         }
     }
 
@@ -459,7 +534,7 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     {
         if (_ssl == 0)
         {
-            throw new ObjectDisposedException("the connection is closed");
+            throw new ObjectDisposedException(nameof(OpenSslClientStream), "the connection is closed");
         }
     }
 }

@@ -54,7 +54,7 @@ public sealed class ClientTlsHandler : HttpMessageHandler
         var setHost = request.Headers.Host is null;
         if (setHost)
         {
-            request.Headers.Host = server.GetComponents(UriComponents.HostAndPort, UriFormat.UriEscaped);
+            request.Headers.Host = HostHeader(server);
         }
 
         request.RequestUri = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
@@ -92,6 +92,13 @@ public sealed class ClientTlsHandler : HttpMessageHandler
         return null;
     }
 
+    /// <summary>The <c>Host</c> SocketsHttpHandler sends for <paramref name="server"/>: the ASCII (IDN) name, IPv6 in brackets, the port unless it is 443.</summary>
+    public static string HostHeader(Uri server)
+    {
+        var host = server.HostNameType == UriHostNameType.IPv6 ? "[" + server.IdnHost.Trim('[', ']') + "]" : server.IdnHost;
+        return server.IsDefaultPort ? host : host + ":" + server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext connection, CancellationToken cancellationToken)
     {
         var (host, port) = (connection.DnsEndPoint.Host, connection.DnsEndPoint.Port);
@@ -100,6 +107,7 @@ public sealed class ClientTlsHandler : HttpMessageHandler
         try
         {
             _check.Verify(stream, host, stream.PeerCertificates);
+            stream.MarkTrusted();
             return stream;
         }
         catch

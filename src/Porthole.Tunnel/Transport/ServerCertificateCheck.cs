@@ -20,6 +20,23 @@ public sealed class ServerCertificateCheck(RemoteCertificateValidationCallback v
     public static ServerCertificateCheck For(ServerTrust trust) => new(trust.CreateValidator(), trust.CreateChainPolicy());
 
     /// <summary>
+    /// Whether <paramref name="certificate"/> names <paramref name="host"/>; a name the check cannot take (one .NET's
+    /// URI rules refuse, or a certificate with a broken subjectAltName) is a mismatch, as SslStream reports it, not an
+    /// exception.
+    /// </summary>
+    private static bool MatchesHost(X509Certificate2 certificate, string host)
+    {
+        try
+        {
+            return certificate.MatchesHostname(host);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Checks the server's <paramref name="certificates"/> (its own first, then the chain it sent) for
     /// <paramref name="host"/>, the name or address the client dialled.
     /// </summary>
@@ -56,7 +73,7 @@ public sealed class ServerCertificateCheck(RemoteCertificateValidationCallback v
             }
 
             // An IP address is matched against the certificate's IP address entries, a name against its DNS names.
-            if (!certificate.MatchesHostname(host.Trim('[', ']')))
+            if (!MatchesHost(certificate, host.Trim('[', ']').TrimEnd('.')))
             {
                 errors |= SslPolicyErrors.RemoteCertificateNameMismatch;
             }

@@ -107,7 +107,7 @@ public sealed record ServerTrust(string? Fingerprint = null, string? CaCertifica
         {
             return new ClientTlsHandler(ServerCertificateCheck.For(this), standard);
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
         {
             if (tls == ClientTlsChoice.Auto)
             {

@@ -134,6 +134,7 @@ public sealed class OpenSslClientStreamTests : IDisposable
         await using (firstServer)
         {
             using var timeout = new CancellationTokenSource(Timeouts.Test);
+            first.MarkTrusted();
             await firstServer.WriteAsync(new byte[] { 1 }, timeout.Token);
             Assert.Equal(1, await first.ReadAsync(new byte[1], timeout.Token));
         }
@@ -146,6 +147,52 @@ public sealed class OpenSslClientStreamTests : IDisposable
             Assert.Equal(_certificate.Thumbprint, Assert.Single(second.PeerCertificates).Thumbprint);
         }
     }
+
+    [Fact]
+    public async Task ASessionOfAConnectionNotMarkedTrusted_IsNeverOffered()
+    {
+        // A server whose certificate the caller refused must not leave its session to be resumed by the next connection.
+        var (first, firstServer) = await ConnectAsync("localhost");
+        await using (first)
+        await using (firstServer)
+        {
+            using var timeout = new CancellationTokenSource(Timeouts.Test);
+            await firstServer.WriteAsync(new byte[] { 1 }, timeout.Token);
+            Assert.Equal(1, await first.ReadAsync(new byte[1], timeout.Token));
+        }
+
+        var (second, secondServer) = await ConnectAsync("localhost");
+        await using (second)
+        await using (secondServer)
+        {
+            Assert.False(second.IsResumed, "the second connection resumed a session that was never trusted");
+        }
+    }
+
+    [Fact]
+    public async Task Handshake_CutByThePeer_IsANetworkFailure_NotACertificateRefusal()
+    {
+        // The CLI tells "cannot reach" from "certificate not trusted" by the exception's type, as with SslStream.
+        using var timeout = new CancellationTokenSource(Timeouts.Test);
+        var port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        var accepting = _listener.AcceptSocketAsync(timeout.Token).AsTask();
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        (await accepting).Dispose();
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => OpenSslClientStream.ConnectAsync(socket, _context, "localhost", port, timeout.Token));
+
+        Assert.True(failure is IOException, failure.ToString());
+    }
+
+    [Theory]
+    [InlineData("https://example.com/", "example.com")]
+    [InlineData("https://example.com:8443/x", "example.com:8443")]
+    [InlineData("https://[::1]:8443/", "[::1]:8443")]
+    [InlineData("https://127.0.0.1/", "127.0.0.1")]
+    [InlineData("https://bücher.example/", "xn--bcher-kva.example")]
+    public void HostHeader_IsTheOneSocketsHttpHandlerWouldSend(string uri, string expected) =>
+        Assert.Equal(expected, Porthole.Tunnel.Transport.ClientTlsHandler.HostHeader(new Uri(uri)));
 
     private async Task<(OpenSslClientStream Client, SslStream Server)> ConnectAsync(string host)
     {

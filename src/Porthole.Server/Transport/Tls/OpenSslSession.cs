@@ -251,7 +251,7 @@ internal sealed class OpenSslSession : ConnectionIo, ITlsDetails
     {
         if (_ssl == 0)
         {
-            throw new ObjectDisposedException("the connection is closed");
+            throw new ObjectDisposedException(nameof(OpenSslSession), "the connection is closed");
         }
     }
 }
