@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
@@ -37,8 +38,9 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     private readonly SemaphoreSlim _sending = new(1, 1);
     private GCHandle _self;
     private nint _ssl;
+    // Encrypted records waiting for the next send: rented when OpenSSL writes, returned once sent, so a resting
+    // connection (an agent's control channel, a forwarded session at rest) holds none.
     private byte[] _batch = [];
-    private byte[] _spare = [];
     private int _batchLength;
     private int _disposed;
     private bool _trusted;
@@ -367,11 +369,22 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     {
         if (_batch.Length - _batchLength < records.Length)
         {
-            Array.Resize(ref _batch, Math.Max(_batchLength + records.Length, Math.Max(2 * _batch.Length, 32 * 1024)));
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_batchLength + records.Length, Math.Max(2 * _batch.Length, 32 * 1024)));
+            _batch.AsSpan(0, _batchLength).CopyTo(larger);
+            ReturnBatch(_batch);
+            _batch = larger;
         }
 
         records.CopyTo(_batch.AsSpan(_batchLength));
         _batchLength += records.Length;
+    }
+
+    private static void ReturnBatch(byte[] batch)
+    {
+        if (batch.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(batch);
+        }
     }
 
     /// <summary>Sends what a read made OpenSSL write, unless a write is sending already (it takes it along).</summary>
@@ -394,8 +407,8 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
 
     /// <summary>
     /// Sends the batch. The caller holds <see cref="_sending"/> (or is the handshake, which runs alone), so sends never
-    /// overlap; the batch is swapped for the spare under the lock, because a read may make OpenSSL append (a key update)
-    /// while this send runs: that goes with the next send.
+    /// overlap; the batch is taken under the lock, because a read may make OpenSSL write (a key update) while this send
+    /// runs: that starts a new batch and goes with the next send.
     /// </summary>
     private async ValueTask SendBatchAsync(CancellationToken cancellationToken)
     {
@@ -404,7 +417,7 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         lock (_gate)
         {
             (batch, length) = (_batch, _batchLength);
-            (_batch, _spare, _batchLength) = (_spare, batch, 0);
+            (_batch, _batchLength) = ([], 0);
         }
 
         try
@@ -417,6 +430,10 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         catch (SocketException ex)
         {
             throw new IOException("TLS send failed: " + ex.Message, ex);
+        }
+        finally
+        {
+            ReturnBatch(batch);
         }
     }
 
@@ -502,7 +519,8 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
             {
             }
 
-            _batchLength = 0;
+            ReturnBatch(_batch);
+            (_batch, _batchLength) = ([], 0);
         }
     }
 
