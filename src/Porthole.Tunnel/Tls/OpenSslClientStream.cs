@@ -337,12 +337,14 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ReserveBatch(Math.Min(buffer.Length, BatchLimit));
             for (var offset = 0; offset < buffer.Length;)
             {
                 offset += Encrypt(buffer.Span[offset..]);
                 if (_batchLength >= BatchLimit)
                 {
                     await SendBatchAsync(cancellationToken).ConfigureAwait(false);
+                    ReserveBatch(Math.Min(buffer.Length - offset, BatchLimit));
                 }
             }
 
@@ -377,6 +379,26 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
 
         records.CopyTo(_batch.AsSpan(_batchLength));
         _batchLength += records.Length;
+    }
+
+    /// <summary>
+    /// Rents a batch large enough for <paramref name="plaintext"/> bytes as records, before encrypting them: growing it
+    /// record by record would copy a relayed message several times over.
+    /// </summary>
+    private void ReserveBatch(int plaintext)
+    {
+        // A TLS 1.3 AES-GCM record adds 22 bytes (header, content type, tag); 64 leaves room for any suite.
+        var needed = plaintext + (plaintext / OpenSslRecords.RecordSize + 1) * 64;
+        lock (_gate)
+        {
+            if (_batch.Length - _batchLength < needed)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(_batchLength + needed);
+                _batch.AsSpan(0, _batchLength).CopyTo(larger);
+                ReturnBatch(_batch);
+                _batch = larger;
+            }
+        }
     }
 
     private static void ReturnBatch(byte[] batch)
