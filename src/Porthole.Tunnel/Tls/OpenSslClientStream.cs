@@ -17,7 +17,8 @@ namespace Porthole.Tunnel.Tls;
 /// </summary>
 /// <remarks>
 /// The handshake does not check the server's certificate: the caller does, with <see cref="PeerCertificates"/>, before
-/// it sends anything (<see cref="Transport.ServerCertificateCheck"/>).
+/// it sends anything (<see cref="Transport.ServerCertificateCheck"/>), and then calls <see cref="MarkTrusted"/> so that
+/// the connection's sessions may be resumed.
 /// </remarks>
 public sealed class OpenSslClientStream : Stream, ITlsRecordSink
 {
@@ -38,6 +39,7 @@ public sealed class OpenSslClientStream : Stream, ITlsRecordSink
     private readonly SemaphoreSlim _sending = new(1, 1);
     private GCHandle _self;
     private nint _ssl;
+
     // Encrypted records waiting for the next send: rented when OpenSSL writes, returned once sent, so a resting
     // connection (an agent's control channel, a forwarded session at rest) holds none.
     private byte[] _batch = [];
